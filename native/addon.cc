@@ -1,0 +1,416 @@
+// logsift_hs: a thin N-API surface over the system libhs (Hyperscan / Vectorscan).
+//
+// Everything policy-like (which flags a pattern gets, caching, confirm passes) lives in TypeScript;
+// this file only compiles, (de)serializes and scans. Errors are thrown as JS errors whose `code`
+// starts with HS_ so the loader can turn them into typed logsift errors.
+#include <napi.h>
+#include <hs.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+Napi::Error HsError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+const char* HsErrorName(hs_error_t rc) {
+  switch (rc) {
+    case HS_INVALID: return "HS_INVALID";
+    case HS_NOMEM: return "HS_NOMEM";
+    case HS_SCAN_TERMINATED: return "HS_SCAN_TERMINATED";
+    case HS_COMPILER_ERROR: return "HS_COMPILER_ERROR";
+    case HS_DB_VERSION_ERROR: return "HS_DB_VERSION_ERROR";
+    case HS_DB_PLATFORM_ERROR: return "HS_DB_PLATFORM_ERROR";
+    case HS_DB_MODE_ERROR: return "HS_DB_MODE_ERROR";
+    case HS_BAD_ALIGN: return "HS_BAD_ALIGN";
+    case HS_BAD_ALLOC: return "HS_BAD_ALLOC";
+    case HS_SCRATCH_IN_USE: return "HS_SCRATCH_IN_USE";
+    case HS_ARCH_ERROR: return "HS_ARCH_ERROR";
+    case HS_INSUFFICIENT_SPACE: return "HS_INSUFFICIENT_SPACE";
+    default: return "HS_UNKNOWN_ERROR";
+  }
+}
+
+struct Pattern {
+  std::string expression;
+  unsigned int flags;
+  unsigned int id;
+};
+
+// Reads [{expression, flags, id}] into owned C++ values so a worker thread can use them.
+bool ReadPatterns(const Napi::Env& env, const Napi::Value& value, std::vector<Pattern>* out) {
+  if (!value.IsArray()) {
+    HsError(env, "HS_BAD_ARGUMENT", "patterns must be an array").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array arr = value.As<Napi::Array>();
+  out->reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value item = arr.Get(i);
+    if (!item.IsObject()) {
+      HsError(env, "HS_BAD_ARGUMENT", "pattern " + std::to_string(i) + " must be an object")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Object obj = item.As<Napi::Object>();
+    Napi::Value expr = obj.Get("expression");
+    Napi::Value flags = obj.Get("flags");
+    Napi::Value id = obj.Get("id");
+    if (!expr.IsString() || !flags.IsNumber() || !id.IsNumber()) {
+      HsError(env, "HS_BAD_ARGUMENT",
+              "pattern " + std::to_string(i) + " needs expression:string, flags:number, id:number")
+          .ThrowAsJavaScriptException();
+      return false;
+    }
+    out->push_back({expr.As<Napi::String>().Utf8Value(), flags.As<Napi::Number>().Uint32Value(),
+                    id.As<Napi::Number>().Uint32Value()});
+  }
+  return true;
+}
+
+class Database : public Napi::ObjectWrap<Database> {
+ public:
+  static Napi::FunctionReference* constructor;
+
+  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = DefineClass(env, "Database",
+                                    {InstanceMethod("serialize", &Database::Serialize),
+                                     InstanceMethod("size", &Database::Size),
+                                     InstanceMethod("info", &Database::Info)});
+    constructor = new Napi::FunctionReference(Napi::Persistent(fn));
+    exports.Set("Database", fn);
+    return exports;
+  }
+
+  // Only native code creates databases: it passes the hs_database_t* as an External.
+  explicit Database(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Database>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      HsError(info.Env(), "HS_BAD_ARGUMENT", "Database cannot be constructed from JavaScript")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    db_ = info[0].As<Napi::External<hs_database_t>>().Data();
+  }
+
+  ~Database() override {
+    if (db_ != nullptr) hs_free_database(db_);
+  }
+
+  static Napi::Object Wrap(Napi::Env env, hs_database_t* db) {
+    return constructor->New({Napi::External<hs_database_t>::New(env, db)});
+  }
+
+  hs_database_t* db() const { return db_; }
+
+ private:
+  Napi::Value Serialize(const Napi::CallbackInfo& info) {
+    char* bytes = nullptr;
+    size_t length = 0;
+    hs_error_t rc = hs_serialize_database(db_, &bytes, &length);
+    if (rc != HS_SUCCESS) {
+      HsError(info.Env(), HsErrorName(rc), "hs_serialize_database failed").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    Napi::Buffer<char> out = Napi::Buffer<char>::Copy(info.Env(), bytes, length);
+    free(bytes);
+    return out;
+  }
+
+  Napi::Value Size(const Napi::CallbackInfo& info) {
+    size_t size = 0;
+    hs_database_size(db_, &size);
+    return Napi::Number::New(info.Env(), static_cast<double>(size));
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    char* text = nullptr;
+    if (hs_database_info(db_, &text) != HS_SUCCESS) return info.Env().Null();
+    Napi::String out = Napi::String::New(info.Env(), text);
+    free(text);
+    return out;
+  }
+
+  hs_database_t* db_ = nullptr;
+};
+
+Napi::FunctionReference* Database::constructor = nullptr;
+
+// Compiles in the libuv pool: a 2,500-pattern compile takes seconds and must not block the loop.
+class CompileWorker : public Napi::AsyncWorker {
+ public:
+  CompileWorker(Napi::Env env, std::vector<Pattern> patterns)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
+        patterns_(std::move(patterns)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    std::vector<const char*> exprs;
+    std::vector<unsigned int> flags;
+    std::vector<unsigned int> ids;
+    for (const Pattern& p : patterns_) {
+      exprs.push_back(p.expression.c_str());
+      flags.push_back(p.flags);
+      ids.push_back(p.id);
+    }
+    hs_compile_error_t* err = nullptr;
+    hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                     static_cast<unsigned int>(patterns_.size()), HS_MODE_BLOCK,
+                                     nullptr, &db_, &err);
+    if (rc != HS_SUCCESS) {
+      error_message_ = err != nullptr ? err->message : HsErrorName(rc);
+      error_expression_ = err != nullptr ? err->expression : -1;
+      if (err != nullptr) hs_free_compile_error(err);
+      db_ = nullptr;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (db_ == nullptr) {
+      Napi::Error e = HsError(env, "HS_COMPILER_ERROR", error_message_);
+      e.Set("expression", Napi::Number::New(env, error_expression_));
+      deferred_.Reject(e.Value());
+      return;
+    }
+    deferred_.Resolve(Database::Wrap(env, db_));
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Pattern> patterns_;
+  hs_database_t* db_ = nullptr;
+  std::string error_message_;
+  int error_expression_ = -1;
+};
+
+Napi::Value CompileAsync(const Napi::CallbackInfo& info) {
+  std::vector<Pattern> patterns;
+  if (!ReadPatterns(info.Env(), info[0], &patterns)) return info.Env().Undefined();
+  CompileWorker* worker = new CompileWorker(info.Env(), std::move(patterns));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// Checks every pattern on its own (parse + analysis, no full compile) so each bad pattern is
+// named, instead of only the first failure of a multi-compile. Runs in the libuv pool.
+class CheckWorker : public Napi::AsyncWorker {
+ public:
+  CheckWorker(Napi::Env env, std::vector<Pattern> patterns)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
+        patterns_(std::move(patterns)), results_(patterns_.size()) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    for (size_t i = 0; i < patterns_.size(); i++) {
+      hs_expr_info_t* einfo = nullptr;
+      hs_compile_error_t* err = nullptr;
+      hs_error_t rc = hs_expression_info(patterns_[i].expression.c_str(), patterns_[i].flags, &einfo, &err);
+      if (rc != HS_SUCCESS) {
+        results_[i].ok = false;
+        results_[i].message = err != nullptr ? err->message : HsErrorName(rc);
+        if (err != nullptr) hs_free_compile_error(err);
+        continue;
+      }
+      results_[i].ok = true;
+      results_[i].min_width = einfo->min_width;
+      results_[i].max_width = einfo->max_width;
+      free(einfo);
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Array out = Napi::Array::New(env, results_.size());
+    for (size_t i = 0; i < results_.size(); i++) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("ok", Napi::Boolean::New(env, results_[i].ok));
+      if (results_[i].ok) {
+        r.Set("minWidth", Napi::Number::New(env, results_[i].min_width));
+        // UINT_MAX means unbounded.
+        r.Set("maxWidth", results_[i].max_width == 0xffffffffu
+                              ? env.Null()
+                              : Napi::Number::New(env, results_[i].max_width));
+      } else {
+        r.Set("error", Napi::String::New(env, results_[i].message));
+      }
+      out.Set(static_cast<uint32_t>(i), r);
+    }
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  struct Result {
+    bool ok = false;
+    unsigned int min_width = 0;
+    unsigned int max_width = 0;
+    std::string message;
+  };
+  Napi::Promise::Deferred deferred_;
+  std::vector<Pattern> patterns_;
+  std::vector<Result> results_;
+};
+
+Napi::Value CheckAsync(const Napi::CallbackInfo& info) {
+  std::vector<Pattern> patterns;
+  if (!ReadPatterns(info.Env(), info[0], &patterns)) return info.Env().Undefined();
+  CheckWorker* worker = new CheckWorker(info.Env(), std::move(patterns));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Deserialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    HsError(env, "HS_BAD_ARGUMENT", "deserialize(buffer) needs a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Buffer<char> buf = info[0].As<Napi::Buffer<char>>();
+  hs_database_t* db = nullptr;
+  hs_error_t rc = hs_deserialize_database(buf.Data(), buf.Length(), &db);
+  if (rc != HS_SUCCESS) {
+    HsError(env, HsErrorName(rc), "hs_deserialize_database failed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Database::Wrap(env, db);
+}
+
+Napi::Value SerializedInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    HsError(env, "HS_BAD_ARGUMENT", "serializedInfo(buffer) needs a Buffer").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Buffer<char> buf = info[0].As<Napi::Buffer<char>>();
+  char* text = nullptr;
+  if (hs_serialized_database_info(buf.Data(), buf.Length(), &text) != HS_SUCCESS) return env.Null();
+  Napi::String out = Napi::String::New(env, text);
+  free(text);
+  return out;
+}
+
+// One Scanner owns one scratch for one database; it is reused by every call.
+class Scanner : public Napi::ObjectWrap<Scanner> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function fn = DefineClass(env, "Scanner", {InstanceMethod("scan", &Scanner::Scan)});
+    exports.Set("Scanner", fn);
+    return exports;
+  }
+
+  explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 1 || !info[0].IsObject() ||
+        !info[0].As<Napi::Object>().InstanceOf(Database::constructor->Value())) {
+      HsError(env, "HS_BAD_ARGUMENT", "new Scanner(database) needs a Database").ThrowAsJavaScriptException();
+      return;
+    }
+    Database* database = Database::Unwrap(info[0].As<Napi::Object>());
+    database_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    db_ = database->db();
+    hs_error_t rc = hs_alloc_scratch(db_, &scratch_);
+    if (rc != HS_SUCCESS) {
+      HsError(env, HsErrorName(rc), "hs_alloc_scratch failed").ThrowAsJavaScriptException();
+    }
+  }
+
+  ~Scanner() override {
+    if (scratch_ != nullptr) hs_free_scratch(scratch_);
+  }
+
+ private:
+  struct Context {
+    std::vector<uint32_t>* out;
+    uint32_t message;
+  };
+
+  static int OnMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+    Context* c = static_cast<Context*>(ctx);
+    c->out->push_back(c->message);
+    c->out->push_back(id);
+    return 0;
+  }
+
+  // scan(data: Buffer, offsets: Uint32Array (n+1 entries)) -> Uint32Array of (message, id) pairs.
+  // One hs_scan per message keeps ^, $ and SINGLEMATCH per message.
+  Napi::Value Scan(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() != 2 || !info[0].IsBuffer() || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      HsError(env, "HS_BAD_ARGUMENT", "scan(data: Buffer, offsets: Uint32Array)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Buffer<char> data = info[0].As<Napi::Buffer<char>>();
+    Napi::Uint32Array offsets = info[1].As<Napi::Uint32Array>();
+    size_t n = offsets.ElementLength();
+    if (n == 0) return Napi::Uint32Array::New(env, 0);
+    const uint32_t* off = offsets.Data();
+    for (size_t i = 0; i + 1 < n; i++) {
+      if (off[i] > off[i + 1] || off[i + 1] > data.Length()) {
+        HsError(env, "HS_BAD_ARGUMENT", "offsets must be ascending and within the buffer")
+            .ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+    }
+    matches_.clear();
+    Context ctx{&matches_, 0};
+    for (size_t i = 0; i + 1 < n; i++) {
+      ctx.message = static_cast<uint32_t>(i);
+      hs_error_t rc = hs_scan(db_, data.Data() + off[i], off[i + 1] - off[i], 0, scratch_, &Scanner::OnMatch, &ctx);
+      if (rc != HS_SUCCESS) {
+        Napi::Error e = HsError(env, HsErrorName(rc), "hs_scan failed");
+        e.Set("message_index", Napi::Number::New(env, static_cast<double>(i)));
+        e.ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+    }
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, matches_.size());
+    if (!matches_.empty()) std::memcpy(out.Data(), matches_.data(), matches_.size() * sizeof(uint32_t));
+    return out;
+  }
+
+  Napi::ObjectReference database_ref_;
+  hs_database_t* db_ = nullptr;
+  hs_scratch_t* scratch_ = nullptr;
+  std::vector<uint32_t> matches_;
+};
+
+Napi::Value Platform(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  hs_platform_info_t plat;
+  Napi::Object out = Napi::Object::New(env);
+  if (hs_populate_platform(&plat) == HS_SUCCESS) {
+    out.Set("tune", Napi::Number::New(env, plat.tune));
+    out.Set("cpuFeatures", Napi::Number::New(env, static_cast<double>(plat.cpu_features)));
+  }
+  out.Set("valid", Napi::Boolean::New(env, hs_valid_platform() == HS_SUCCESS));
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Database::Init(env, exports);
+  Scanner::Init(env, exports);
+  exports.Set("compile", Napi::Function::New(env, CompileAsync));
+  exports.Set("check", Napi::Function::New(env, CheckAsync));
+  exports.Set("deserialize", Napi::Function::New(env, Deserialize));
+  exports.Set("serializedInfo", Napi::Function::New(env, SerializedInfo));
+  exports.Set("platform", Napi::Function::New(env, Platform));
+  exports.Set("version", Napi::String::New(env, hs_version()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(logsift_hs, Init)

@@ -1,0 +1,62 @@
+/**
+ * Message → text → matches → ranked → event, for a batch. Pure core: takes the matcher and the
+ * knowledge base, returns events; no Kafka, logger, metrics or clock.
+ */
+import type { KnowledgeBase } from '../kb/index.js';
+import type { Matcher } from '../matcher/index.js';
+import { buildEvent, type EventSource, type LogsiftEvent } from './event.js';
+import { extractText, type InputFormat } from './extract.js';
+import { buildSignatureIndex, rankMatches, type SignatureIndex } from './rank.js';
+
+export interface EnrichOptions {
+  fields: readonly string[];
+  format: InputFormat;
+}
+
+export interface EnrichedMessage {
+  event: LogsiftEvent;
+  matched: boolean;
+  /** Scanned text length in UTF-16 units (for bytes-scanned metrics, callers use the raw size). */
+  textLength: number;
+}
+
+export class Enricher {
+  private readonly sigIndex: SignatureIndex;
+
+  constructor(
+    readonly kb: KnowledgeBase,
+    readonly matcher: Matcher,
+    private readonly options: EnrichOptions,
+  ) {
+    this.sigIndex = buildSignatureIndex(kb);
+  }
+
+  /** Ranked record indexes for one text (used by the lookup API). */
+  rankText(text: string): ReturnType<typeof rankMatches> {
+    const [matches] = this.matcher.scan([text]);
+    return rankMatches(text, matches!, this.kb, this.sigIndex, (i) => this.spanLength(i, text));
+  }
+
+  private spanLength(index: number, text: string): number {
+    const s = this.matcher.span(index, text);
+    return s ? s[1] - s[0] : 0;
+  }
+
+  /**
+   * Enriches a batch. `raw[i]` is the decoded message; JSON extraction may throw JsonRequiredError
+   * for `format: 'json'`, so callers that need per-message errors use `extract` first.
+   */
+  enrichBatch(raw: readonly string[], sources: readonly EventSource[]): EnrichedMessage[] {
+    const extracted = raw.map((r) => extractText(r, this.options.fields, this.options.format));
+    return this.enrichExtracted(extracted, sources);
+  }
+
+  enrichExtracted(extracted: readonly { text: string; log: unknown }[], sources: readonly EventSource[]): EnrichedMessage[] {
+    const results = this.matcher.scan(extracted.map((e) => e.text));
+    return extracted.map((e, i) => {
+      const matches = results[i]!;
+      const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.spanLength(idx, e.text));
+      return { event: buildEvent(ranked, this.kb, sources[i] ?? {}, e.log), matched: ranked.length > 0, textLength: e.text.length };
+    });
+  }
+}

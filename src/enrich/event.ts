@@ -1,0 +1,64 @@
+/**
+ * The enriched event, v1 (JSON Schema: schema/event-v1.schema.json). Pure: no clock, no I/O.
+ */
+import type { KnowledgeBase } from '../kb/index.js';
+import { deadEndIds } from '../kb/index.js';
+import type { RankedMatch } from './rank.js';
+
+export const EVENT_SCHEMA = 'logsift.event/v1';
+
+export interface FileSource {
+  file: string;
+  line: number;
+}
+
+export interface KafkaSource {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Message timestamp, ms since the epoch, as Kafka gives it. */
+  timestamp: string | null;
+  /** The key as UTF-8 text, or base64 when it is not valid UTF-8 (then key_encoding is "base64"). */
+  key: string | null;
+  key_encoding?: 'base64';
+}
+
+export type EventSource = FileSource | KafkaSource | Record<string, never>;
+
+export interface LogsiftEvent {
+  schema: typeof EVENT_SCHEMA;
+  signature_id: string | null;
+  signature: string | null;
+  matches: string[];
+  root_cause: string | null;
+  workaround_ids: string[];
+  dead_end_ids: string[];
+  domain: string | null;
+  category: string | null;
+  confidence: number | null;
+  official_doc_url: string | null;
+  kb_version: string;
+  source: EventSource;
+  log: unknown;
+}
+
+export function buildEvent(ranked: readonly RankedMatch[], kb: KnowledgeBase, source: EventSource, log: unknown): LogsiftEvent {
+  const primary = ranked.length > 0 ? ranked[0]!.index : -1;
+  const record = primary >= 0 ? kb.records[primary]! : undefined;
+  return {
+    schema: EVENT_SCHEMA,
+    signature_id: record?.id ?? null,
+    signature: record?.signature ?? null,
+    matches: ranked.map((m) => kb.records[m.index]!.id),
+    root_cause: record?.root_cause ?? null,
+    workaround_ids: record ? [...kb.workaroundIds(primary)] : [],
+    dead_end_ids: record ? deadEndIds(record) : [],
+    domain: record?.domain ?? null,
+    category: record?.category ?? null,
+    confidence: record?.confidence ?? null,
+    official_doc_url: record?.official_doc_url ?? null,
+    kb_version: kb.version,
+    source,
+    log,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Which text of a message is scanned. JSON logs (an object on one message) are scanned on their
+ * message fields; everything else, including JSON without any of those fields, as raw text.
+ */
+
+export const DEFAULT_MESSAGE_FIELDS = [
+  'message',
+  'msg',
+  'log',
+  'error.message',
+  'error.stack_trace',
+  'exception',
+  'stack',
+  'body',
+] as const;
+
+export type InputFormat = 'auto' | 'raw' | 'json';
+
+export interface Extracted {
+  /** The text the matcher scans. */
+  text: string;
+  /** The parsed JSON object, or the raw string. Goes into the event's `log`. */
+  log: unknown;
+  json: boolean;
+}
+
+/** A field by dotted path: a literal dotted key (`"error.message": …`) wins over nesting. */
+export function getField(obj: Record<string, unknown>, path: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(obj, path)) return obj[path];
+  const dot = path.indexOf('.');
+  if (dot < 0) return undefined;
+  // Try every split so "a.b.c" finds {a:{"b.c":…}} and {"a.b":{c:…}} as well as {a:{b:{c:…}}}.
+  for (let i = dot; i >= 0; i = path.indexOf('.', i + 1)) {
+    const head = path.slice(0, i);
+    const child = obj[head];
+    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
+      const found = getField(child as Record<string, unknown>, path.slice(i + 1));
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function asText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+export class JsonRequiredError extends Error {}
+
+/**
+ * `auto`: an object-looking message is parsed as JSON if it parses; `json`: it must parse (otherwise
+ * JsonRequiredError, which the daemon dead-letters); `raw`: never parsed.
+ */
+export function extractText(raw: string, fields: readonly string[], format: InputFormat = 'auto'): Extracted {
+  if (format === 'raw') return { text: raw, log: raw, json: false };
+  const first = raw.charCodeAt(raw.search(/\S/));
+  if (first !== 0x7b /* { */) {
+    if (format === 'json') throw new JsonRequiredError('message is not a JSON object');
+    return { text: raw, log: raw, json: false };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    if (format === 'json') throw new JsonRequiredError(`message is not valid JSON: ${(err as Error).message}`);
+    return { text: raw, log: raw, json: false };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    if (format === 'json') throw new JsonRequiredError('message is not a JSON object');
+    return { text: raw, log: raw, json: false };
+  }
+  const parts: string[] = [];
+  for (const f of fields) {
+    const t = asText(getField(parsed as Record<string, unknown>, f));
+    if (t !== null && t !== '') parts.push(t);
+  }
+  return { text: parts.length > 0 ? parts.join('\n') : raw, log: parsed, json: true };
+}

@@ -1,0 +1,13 @@
+export { canonToRecord, isCanon } from './canon.js';
+export { KnowledgeBase } from './knowledge-base.js';
+export { loadRecords, parseRecordText, type LoadedRecord, type LoadOptions, type LoadResult } from './load.js';
+export { RecordSchema, deadEndIds, workaroundIds, type DeadEnd, type KbRecord, type Workaround } from './record.js';
+
+import { KnowledgeBase } from './knowledge-base.js';
+import { loadRecords, type LoadOptions } from './load.js';
+
+/** Loads and validates every path into one knowledge base. */
+export async function loadKnowledgeBase(paths: readonly string[], options: LoadOptions = {}): Promise<{ kb: KnowledgeBase; problems: import('../errors.js').LogsiftError[] }> {
+  const { records, problems } = await loadRecords(paths, options);
+  return { kb: new KnowledgeBase(records), problems };
+}

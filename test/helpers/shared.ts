@@ -1,0 +1,32 @@
+/** Paths into ../shared (read-only data beside the repo) and a loader for the labelled lines. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHARED = process.env['LOGSIFT_SHARED_DIR'] ?? resolve(REPO_ROOT, '..', 'shared');
+export const DEADENDS_RECORDS = join(SHARED, 'kb', 'deadends.dev', 'records.jsonl');
+export const DEADENDS_CANONS = join(SHARED, 'kb', 'deadends.dev', 'canons.jsonl');
+export const DEV_LINES = join(SHARED, 'eval', 'dev-lines.jsonl');
+export const LOGHUB_DIR = join(SHARED, 'logs', 'loghub-2k');
+export const SEED_RECORD = join(SHARED, 'seeds', '001_df12179ee1e2be14.txt');
+export const STARTER_KB = join(REPO_ROOT, 'data', 'kb');
+/** Tests share one compiled-database cache: entries are keyed by content, so sharing is safe. */
+export const TEST_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'logsift-test');
+
+export interface DevLine {
+  line: string;
+  matches: string[];
+  source: string[];
+}
+
+export function hasShared(): boolean {
+  return existsSync(DEADENDS_RECORDS) && existsSync(DEV_LINES);
+}
+
+export function readDevLines(): DevLine[] {
+  return readFileSync(DEV_LINES, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as DevLine);
+}
