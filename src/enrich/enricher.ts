@@ -4,24 +4,45 @@
  */
 import type { KnowledgeBase } from '../kb/index.js';
 import type { Matcher } from '../matcher/index.js';
-import { buildEvent, type EventSource, type LogsiftEvent } from './event.js';
+import { EventEncoder, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
 import { extractText, type InputFormat } from './extract.js';
-import { buildSignatureIndex, rankMatches, type SignatureIndex } from './rank.js';
+import { buildSignatureIndex, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
 
 export interface EnrichOptions {
   fields: readonly string[];
   format: InputFormat;
 }
 
-export interface EnrichedMessage {
-  event: LogsiftEvent;
-  matched: boolean;
-  /** Scanned text length in UTF-16 units (for bytes-scanned metrics, callers use the raw size). */
-  textLength: number;
+/** One enriched message. The event object and its JSON are made on demand (hot path: only `json()`). */
+export class EnrichedMessage {
+  constructor(
+    private readonly enricher: Enricher,
+    readonly ranked: readonly RankedMatch[],
+    readonly source: EventSource,
+    readonly log: unknown,
+  ) {}
+
+  get matched(): boolean {
+    return this.ranked.length > 0;
+  }
+
+  /** Primary record id, or null. */
+  get signatureId(): string | null {
+    return this.ranked.length > 0 ? this.enricher.kb.records[this.ranked[0]!.index]!.id : null;
+  }
+
+  get event(): LogsiftEvent {
+    return buildEvent(this.ranked, this.enricher.kb, this.source, this.log);
+  }
+
+  json(): string {
+    return this.enricher.encoder.encode(this.ranked, this.source, this.log);
+  }
 }
 
 export class Enricher {
   private readonly sigIndex: SignatureIndex;
+  readonly encoder: EventEncoder;
 
   constructor(
     readonly kb: KnowledgeBase,
@@ -29,6 +50,7 @@ export class Enricher {
     private readonly options: EnrichOptions,
   ) {
     this.sigIndex = buildSignatureIndex(kb);
+    this.encoder = new EventEncoder(kb);
   }
 
   /** Ranked record indexes for one text (used by the lookup API). */
@@ -56,7 +78,7 @@ export class Enricher {
     return extracted.map((e, i) => {
       const matches = results[i]!;
       const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.spanLength(idx, e.text));
-      return { event: buildEvent(ranked, this.kb, sources[i] ?? {}, e.log), matched: ranked.length > 0, textLength: e.text.length };
+      return new EnrichedMessage(this, ranked, sources[i] ?? {}, e.log);
     });
   }
 }

@@ -1,0 +1,53 @@
+/** `logsift kb check` and `logsift kb import`. */
+import { readFile } from 'node:fs/promises';
+
+import { KbValidationError, isLogsiftError } from '../errors.js';
+import { canonToRecord, isCanon, loadRecords, parseRecordText, KnowledgeBase } from '../kb/index.js';
+import { loadNative, planPatterns, summarize } from '../matcher/index.js';
+import type { Output } from './common.js';
+
+/** Prints each compile class and every non-native record with its reason. Exit 1 on any invalid or rejected record. */
+export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io: Output): Promise<number> {
+  let loaded;
+  let invalid = 0;
+  try {
+    loaded = await loadRecords(paths, { allowInvalid: true });
+  } catch (err) {
+    if (err instanceof KbValidationError) {
+      for (const p of err.problems) io.out(`invalid  ${p.location}: ${p.message}\n`);
+      io.out(`${err.problems.length} problem(s); fix them and run again\n`);
+      return 1;
+    }
+    throw err;
+  }
+  for (const p of loaded.problems) io.out(`invalid   ${p.location}: ${p.message}\n`);
+  invalid = loaded.problems.length;
+  if (loaded.records.length === 0) {
+    io.out('no valid records\n');
+    return 1;
+  }
+  const kb = new KnowledgeBase(loaded.records);
+  const plan = await planPatterns(loadNative(), kb.records, { ignoreCase });
+  const counts = summarize(plan);
+  for (const p of plan) {
+    if (p.cls === 'native' && !p.reason) continue;
+    const src = kb.sources[p.index]!;
+    io.out(`${p.cls.padEnd(9)} ${p.id} (${src.file}:${src.line}): ${p.reason ?? ''}\n`);
+  }
+  io.out(
+    `${kb.size} records, ${kb.version}: native ${counts.native}, prefilter ${counts.prefilter}, ` +
+      `fallback ${counts.fallback}, rejected ${counts.rejected}, invalid ${invalid}\n`,
+  );
+  return invalid > 0 || counts.rejected > 0 ? 1 : 0;
+}
+
+/** Converts deadends.dev canons (or seed records) to seed-schema JSON Lines on stdout. */
+export async function kbImport(file: string, io: Output): Promise<number> {
+  const parsed = parseRecordText(await readFile(file, 'utf8'), file);
+  if (isLogsiftError(parsed)) {
+    io.err(`logsift: ${parsed.location}: ${parsed.message}\n`);
+    return 1;
+  }
+  for (const { raw } of parsed) io.out(`${JSON.stringify(isCanon(raw) ? canonToRecord(raw) : raw)}\n`);
+  return 0;
+}
