@@ -1,8 +1,10 @@
 /** Pieces every command shares: the package root, and loading KB + matcher with progress on stderr. */
 import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import { KbValidationError, LogsiftError, isLogsiftError } from '../errors.js';
+import type { LogsiftError} from '../errors.js';
+import { KbValidationError, isLogsiftError } from '../errors.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../kb/index.js';
 import { Matcher, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
 
@@ -12,6 +14,12 @@ export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
+}
+
+/** Everything a command touches of the process, so tests run commands in-process. */
+export interface Io extends Output {
+  stdout: Writable;
+  stdin: Readable;
 }
 
 export class UsageError extends Error {}

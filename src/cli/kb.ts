@@ -9,7 +9,6 @@ import type { Output } from './common.js';
 /** Prints each compile class and every non-native record with its reason. Exit 1 on any invalid or rejected record. */
 export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io: Output): Promise<number> {
   let loaded;
-  let invalid = 0;
   try {
     loaded = await loadRecords(paths, { allowInvalid: true });
   } catch (err) {
@@ -21,7 +20,7 @@ export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io:
     throw err;
   }
   for (const p of loaded.problems) io.out(`invalid   ${p.location}: ${p.message}\n`);
-  invalid = loaded.problems.length;
+  const invalid = new Set(loaded.problems.map((p) => `${p.file}:${p.line}`)).size;
   if (loaded.records.length === 0) {
     io.out('no valid records\n');
     return 1;

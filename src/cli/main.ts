@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
-import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, type Output } from './common.js';
+import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
 import { runScan } from './scan.js';
 
@@ -26,8 +26,8 @@ Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 --input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576.
 `;
 
-function stdio(): Output {
-  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+function stdio(): Io {
+  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdout: process.stdout, stdin: process.stdin };
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -43,7 +43,7 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
-async function scanCommand(args: string[], io: Output): Promise<number> {
+async function scanCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -73,7 +73,7 @@ async function scanCommand(args: string[], io: Output): Promise<number> {
     maxLineBytes: positiveInt('max-line-bytes', values['max-line-bytes'], 1 << 20),
     batchSize: positiveInt('batch-size', values['batch-size'], 2048),
   };
-  if (options.input === '-' && process.stdin.isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
+  if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
   const { kb, matcher } = await loadKbAndMatcher(
     values.kb ?? [DEFAULT_KB],
     {
@@ -86,7 +86,7 @@ async function scanCommand(args: string[], io: Output): Promise<number> {
     io,
   );
   const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat });
-  const summary = await runScan(options, enricher, process.stdout, io.err, process.stdin);
+  const summary = await runScan(options, enricher, io.stdout, io.err, io.stdin);
   const rate = summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : 0;
   const share = summary.lines > 0 ? ((100 * summary.matched) / summary.lines).toFixed(1) : '0.0';
   io.err(
@@ -100,7 +100,7 @@ async function scanCommand(args: string[], io: Output): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[], io: Output = stdio()): Promise<number> {
+export async function main(argv: string[], io: Io = stdio()): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     switch (command) {

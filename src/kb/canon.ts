@@ -31,8 +31,32 @@ export function canonToRecord(canon: Obj): Obj {
         },
       ]
     : [];
+  // Items keep the seed schema's fields only, as the reference conversion (records.jsonl) does.
   const workarounds = Array.isArray(canon['workarounds'])
-    ? canon['workarounds'].map((w) => (isObj(w) && (w['how'] === undefined || w['how'] === null) ? { ...w, how: w['action'] } : w))
+    ? canon['workarounds'].map((w) =>
+        isObj(w)
+          ? {
+              action: w['action'],
+              success_rate: w['success_rate'] ?? null,
+              how: w['how'] ?? w['action'],
+              condition: w['condition'] ?? '',
+              sources: w['sources'] ?? [],
+            }
+          : w,
+      )
+    : [];
+  const deadEnds = Array.isArray(canon['dead_ends'])
+    ? canon['dead_ends'].map((d) =>
+        isObj(d)
+          ? {
+              action: d['action'],
+              why_fails: d['why_fails'] ?? null,
+              fail_rate: d['fail_rate'] ?? null,
+              condition: d['condition'] ?? '',
+              sources: d['sources'] ?? [],
+            }
+          : d,
+      )
     : [];
   return {
     id: canon['id'],
@@ -44,7 +68,7 @@ export function canonToRecord(canon: Obj): Obj {
     root_cause: verdict['summary'],
     versions,
     os_specific: env['os'] !== undefined ? { os: env['os'] } : {},
-    dead_ends: Array.isArray(canon['dead_ends']) ? canon['dead_ends'] : [],
+    dead_ends: deadEnds,
     workarounds,
     transition_graph: isObj(canon['transition_graph']) ? canon['transition_graph'] : undefined,
     official_doc_url: null,

@@ -15,7 +15,7 @@ import type { NativeBinding, NativeDatabase } from './native.js';
 import { demoteAfterCompileFailure, planPatterns, type PlannedPattern } from './plan.js';
 
 /** Bump when translation or flag policy changes, so old cache files are not reused. */
-const LOGIC_VERSION = 'logsift-plan-3';
+const LOGIC_VERSION = 'logsift-plan-5';
 const MAGIC = Buffer.from('LSHSDB01');
 const MAX_COMPILE_ATTEMPTS = 8;
 
@@ -148,7 +148,9 @@ export async function buildDatabase(native: NativeBinding, records: readonly KbR
   if (file && options.cacheDir) {
     try {
       await mkdir(options.cacheDir, { recursive: true });
-      await writeCache(file, { key, plan }, db);
+      // The Hyperscan expressions and flags are only needed to compile: keep them out of the cache.
+      const slim = plan.map(({ expression: _e, flags: _f, ...rest }) => rest);
+      await writeCache(file, { key, plan: slim }, db);
     } catch (err) {
       options.onEvent?.({ type: 'cache-write-failed', file, reason: (err as Error).message });
     }

@@ -42,7 +42,8 @@ export class Matcher {
   readonly plan: readonly PlannedPattern[];
   readonly info: MatcherInfo;
   private readonly scanner: NativeScanner | null;
-  private readonly exact: (RegExp | null)[];
+  /** Exact-engine RegExps, built on first use: most records never need one in a given stream. */
+  private readonly exact: (RegExp | null | undefined)[];
   private readonly needsConfirm: Uint8Array;
   private readonly newlineSensitive: Uint8Array;
   private readonly fallback: number[];
@@ -53,7 +54,7 @@ export class Matcher {
     this.plan = plan;
     this.scanner = scanner;
     this.info = info;
-    this.exact = plan.map((p) => (p.js !== null && p.cls !== 'rejected' ? new RegExp(p.js, p.jsFlags) : null));
+    this.exact = new Array<RegExp | null | undefined>(plan.length);
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
@@ -75,9 +76,19 @@ export class Matcher {
     });
   }
 
+  private regex(index: number): RegExp | null {
+    let re = this.exact[index];
+    if (re === undefined) {
+      const p = this.plan[index]!;
+      re = p.js !== null && p.cls !== 'rejected' ? new RegExp(p.js, p.jsFlags) : null;
+      this.exact[index] = re;
+    }
+    return re;
+  }
+
   /** The exact engine's match span of one record in `text`, or null (used for ranking). */
   span(index: number, text: string): [number, number] | null {
-    const re = this.exact[index];
+    const re = this.regex(index);
     if (!re) return null;
     re.lastIndex = 0;
     const m = re.exec(text);
@@ -149,7 +160,7 @@ export class Matcher {
         }
         if (this.needsConfirm[pat] === 1 || multiline === 1) {
           text ??= this.textOf(messages, msg);
-          const re = this.exact[pat]!;
+          const re = this.regex(pat)!;
           re.lastIndex = 0;
           keep = re.test(text);
         }
@@ -164,7 +175,7 @@ export class Matcher {
       const text = this.textOf(messages, i);
       let added: number[] | null = null;
       for (const pat of this.fallback) {
-        const re = this.exact[pat]!;
+        const re = this.regex(pat)!;
         re.lastIndex = 0;
         if (re.test(text)) (added ??= [...results[i]!]).push(pat);
       }

@@ -81,8 +81,9 @@ export async function planPatterns(
   const retry: { plan: PlannedPattern; pattern: NativePattern; error: string }[] = [];
   first.forEach((res, i) => {
     const c = candidates[i]!;
-    if (res.ok) return;
-    if (EMPTY_MATCH.test(res.error ?? '')) {
+    if (res.ok && res.minWidth !== 0) return;
+    // Python finds an empty match in every string, so such a record would match every message.
+    if ((res.ok && res.minWidth === 0) || EMPTY_MATCH.test(res.error ?? '')) {
       c.plan.cls = 'rejected';
       c.plan.reason = 'matches the empty string, so it would match every message';
       return;
@@ -95,13 +96,14 @@ export async function planPatterns(
     if (r.plan.js === null) {
       r.plan.cls = 'rejected';
       r.plan.reason = `Hyperscan: ${r.error}; ${r.plan.reason ?? 'no exact engine'}`;
-    } else if (res.ok) {
+    } else if (res.ok && res.minWidth !== 0) {
       r.plan.cls = 'prefilter';
       r.plan.flags = r.pattern.flags;
       r.plan.reason = `Hyperscan: ${r.error}; candidates confirmed by the exact engine`;
     } else {
       r.plan.cls = 'fallback';
-      r.plan.reason = `Hyperscan: ${r.error} (also in prefilter mode: ${res.error ?? 'unknown'}); exact engine on every message`;
+      const why = res.ok ? 'its prefilter form matches the empty string' : `also in prefilter mode: ${res.error ?? 'unknown'}`;
+      r.plan.reason = `Hyperscan: ${r.error} (${why}); exact engine on every message`;
       delete r.plan.expression;
       delete r.plan.flags;
     }

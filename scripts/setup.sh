@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs everything logsift needs on a fresh Debian machine with Node 20, then builds it.
+# Idempotent: each step is skipped when its result is already there.
+#   apt packages  libvectorscan-dev (or an installed libhyperscan-dev), build tools, and the real
+#                 tools the tests run against: kcat, prometheus/promtool, rsyslog-kafka
+#   npm ci        when package-lock.json changed
+#   native addon  node-gyp, when native/ or binding.gyp changed
+#   TypeScript    tsc -> dist/
+#   mock broker   librdkafka 2.15.1's mock cluster + our launcher (tools/mock-broker), cached by version
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; fi
+fi
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+if ! have_pkg libvectorscan-dev && ! have_pkg libhyperscan-dev; then need+=(libvectorscan-dev); fi
+for p in pkg-config g++ make python3 kcat prometheus rsyslog rsyslog-kafka; do
+  have_pkg "$p" || need+=("$p")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: logsift needs Node.js 20 or newer (found $(node -v))" >&2
+  exit 1
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+addon=build/Release/logsift_hs.node
+if [ ! -f "$addon" ] || [ native/addon.cc -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+  log "building the native matcher (node-gyp)"
+  npx --no-install node-gyp rebuild --loglevel=error >/dev/null
+fi
+
+log "compiling TypeScript"
+npx --no-install tsc -p tsconfig.build.json
+
+if [ -f tools/mock-broker/build.sh ]; then
+  bash tools/mock-broker/build.sh
+fi
+log "ready"

@@ -1,0 +1,174 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { Matcher, type BuildEvent } from '../../../src/matcher/index.js';
+import { kbOf, record } from '../../helpers/kb.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'logsift-matcher-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+function ids(m: Matcher, kb: ReturnType<typeof kbOf>, texts: string[]): string[][] {
+  return m.scan(texts).map((r) => r.map((i) => kb.records[i]!.id));
+}
+
+describe('Matcher compile classes', () => {
+  const kb = kbOf(
+    record('a-native', 'disk (full|quota exceeded)'),
+    record('b-prefilter', '(?P<q>[\'"])secret(?P=q)'),
+    record('c-lookbehind', '(?<!no )route to host'),
+    record('d-rejected-syntax', 'unbalanced('),
+    record('e-rejected-empty', 'x*'),
+    record('f-fallback', '(?>atomic)|never'),
+  );
+
+  it('puts every record in exactly one class with a reason', async () => {
+    const m = await Matcher.create(kb, { cacheDir: null });
+    const byId = Object.fromEntries(m.plan.map((p) => [p.id, p]));
+    expect(byId['a-native']!.cls).toBe('native');
+    expect(byId['b-prefilter']!.cls).toBe('prefilter');
+    expect(byId['c-lookbehind']!.cls).toBe('prefilter');
+    expect(byId['d-rejected-syntax']).toMatchObject({ cls: 'rejected', reason: expect.stringMatching(/invalid Python regex/) });
+    expect(byId['e-rejected-empty']).toMatchObject({ cls: 'rejected', reason: expect.stringMatching(/empty string/) });
+    // Hyperscan has no atomic groups and JS cannot express them: rejected with both reasons.
+    expect(byId['f-fallback']!.cls).toBe('rejected');
+    expect(m.info.patterns).toEqual({ native: 1, prefilter: 2, fallback: 0, rejected: 3 });
+  });
+
+  it('confirms prefilter candidates with the exact engine', async () => {
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(ids(m, kb, ['the "secret" is out', 'the "secret\' is out', 'no route to host', 'No route to host', 'a route to host'])).toEqual([
+      ['b-prefilter'],
+      [],
+      [],
+      [],
+      ['c-lookbehind'],
+    ]);
+  });
+});
+
+describe('Matcher semantics', () => {
+  it('handles empty batches, empty messages and duplicates of one message', async () => {
+    const kb = kbOf(record('r', 'boom'));
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(m.scan([])).toEqual([]);
+    expect(ids(m, kb, ['', 'BOOM', 'boom boom boom', ''])).toEqual([[], ['r'], ['r'], []]);
+  });
+
+  it('keeps ^ and $ per message in a batch', async () => {
+    const kb = kbOf(record('start', '^panic:'), record('end', 'exit code \\d+$'));
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(ids(m, kb, ['panic: x', 'a panic: x', 'exit code 3', 'exit code 3 then', 'panic: exit code 1'])).toEqual([
+      ['start'],
+      [],
+      ['end'],
+      [],
+      ['end', 'start'],
+    ]);
+  });
+
+  it('does not let `.` cross a newline inside a multi-line message (the database is DOTALL)', async () => {
+    const kb = kbOf(record('dot', 'Caused by:.*Timeout'), record('dotall', '(?s)Caused by:.*Timeout'));
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(ids(m, kb, ['Caused by: x Timeout', 'Caused by: x\n\tat Timeout'])).toEqual([['dot', 'dotall'], ['dotall']]);
+  });
+
+  it('matches non-ASCII text like Python (UTF-8 + Unicode properties where it matters)', async () => {
+    const kb = kbOf(
+      record('word', 'user \\w+ not found'),
+      record('digit', 'code \\d{3}'),
+      record('dot', 'key=.;'),
+      record('cjk', '接続.*拒否'),
+      record('greek', 'σφάλμα'),
+      record('ascii', 'plain literal'),
+    );
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(
+      ids(m, kb, ['user élodie not found', 'code ٣٤٥', 'key=é;', '接続が拒否されました', 'ΣΦΆΛΜΑ δίσκου', 'Plain Literal — ok', 'key=éé;']),
+    ).toEqual([['word'], ['digit'], ['dot'], ['cjk'], ['greek'], ['ascii'], []]);
+  });
+
+  it('is case-sensitive when configured, except for patterns with (?i)', async () => {
+    const kb = kbOf(record('cs', 'ERROR'), record('ci', '(?i)warning'));
+    const m = await Matcher.create(kb, { cacheDir: null, ignoreCase: false });
+    expect(ids(m, kb, ['error', 'ERROR', 'WARNING'])).toEqual([[], ['cs'], ['ci']]);
+  });
+
+  it('gives match spans from the exact engine', async () => {
+    const kb = kbOf(record('r', 'code=\\d+'));
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(m.span(0, 'exit code=137 now')).toEqual([5, 13]);
+    expect(m.span(0, 'nothing')).toBeNull();
+  });
+});
+
+describe('Matcher database cache', () => {
+  const kb = kbOf(record('a', 'alpha \\d+'), record('b', 'beta'));
+
+  it('loads a cached database instead of compiling, with the same answers', async () => {
+    const dir = await tempDir();
+    const events: BuildEvent['type'][] = [];
+    const first = await Matcher.create(kb, { cacheDir: dir, onEvent: (e) => events.push(e.type) });
+    expect(first.info.fromCache).toBe(false);
+    expect(events).toContain('compile-done');
+    events.length = 0;
+    const second = await Matcher.create(kb, { cacheDir: dir, onEvent: (e) => events.push(e.type) });
+    expect(second.info.fromCache).toBe(true);
+    expect(events).toEqual(['cache-hit']);
+    expect(second.scan(['alpha 1 beta'])).toEqual(first.scan(['alpha 1 beta']));
+  });
+
+  it('rebuilds a corrupted or foreign cache file instead of trusting it', async () => {
+    const dir = await tempDir();
+    await Matcher.create(kb, { cacheDir: dir });
+    const [file] = await readdir(dir);
+    const path = join(dir, file!);
+    const good = await readFile(path);
+
+    // Truncated body.
+    await writeFile(path, good.subarray(0, good.length - 100));
+    const reasons: string[] = [];
+    const onEvent = (e: BuildEvent) => e.type === 'cache-miss' && reasons.push(e.reason);
+    let m = await Matcher.create(kb, { cacheDir: dir, onEvent });
+    expect(m.info.fromCache).toBe(false);
+    expect(m.scan(['alpha 7'])[0]).toEqual([0]);
+
+    // Another knowledge base's file under this key's name.
+    const otherDir = await tempDir();
+    await Matcher.create(kbOf(record('a', 'gamma'), record('b', 'beta')), { cacheDir: otherDir });
+    const [otherFile] = await readdir(otherDir);
+    await writeFile(path, await readFile(join(otherDir, otherFile!)));
+    m = await Matcher.create(kb, { cacheDir: dir, onEvent });
+    expect(m.info.fromCache).toBe(false);
+    expect(m.scan(['alpha 7', 'gamma'])).toEqual([[0], []]);
+
+    // Garbage.
+    await writeFile(path, 'not a database');
+    m = await Matcher.create(kb, { cacheDir: dir, onEvent });
+    expect(m.info.fromCache).toBe(false);
+    expect(reasons).toEqual([expect.stringMatching(/libhs rejected|truncated/), expect.stringMatching(/key mismatch/), expect.stringMatching(/not a logsift database/)]);
+    // And the rebuilt file is good again.
+    expect((await Matcher.create(kb, { cacheDir: dir })).info.fromCache).toBe(true);
+  });
+
+  it('compiles without blocking the event loop', async () => {
+    const kb2 = kbOf(...Array.from({ length: 40 }, (_, i) => record(`r${i}`, `err(or)? ${i}[a-z]{2,9} .*failed \\w+ (x|y|z)${i}`)));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      await Matcher.create(kb2, { cacheDir: null });
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
