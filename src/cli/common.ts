@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { LogsiftError} from '../errors.js';
 import { KbValidationError, isLogsiftError } from '../errors.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../kb/index.js';
-import { Matcher, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
+import { Matcher, describeBuild, type MatcherOptions } from '../matcher/index.js';
 
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
@@ -24,23 +24,6 @@ export interface Io extends Output {
 
 export class UsageError extends Error {}
 
-export function describeBuildEvent(e: BuildEvent): string | null {
-  switch (e.type) {
-    case 'cache-hit':
-      return `loaded compiled database from cache in ${e.ms.toFixed(1)} ms`;
-    case 'cache-miss':
-      return e.reason === 'no cache file' ? null : `cache file not used (${e.reason}); rebuilding`;
-    case 'cache-write-failed':
-      return `could not write the database cache ${e.file}: ${e.reason}`;
-    case 'compile-start':
-      return `compiling ${e.patterns} patterns (cached after the first run)…`;
-    case 'compile-progress':
-      return `  still compiling ${e.patterns} patterns… ${Math.round(e.elapsedMs / 1000)} s`;
-    case 'compile-done':
-      return `compiled ${e.patterns} patterns in ${(e.ms / 1000).toFixed(1)} s (${(e.bytes / 1048576).toFixed(1)} MiB)`;
-  }
-}
-
 export async function loadKbAndMatcher(
   paths: readonly string[],
   options: { allowInvalid: boolean; matcher: MatcherOptions },
@@ -51,7 +34,7 @@ export async function loadKbAndMatcher(
   const matcher = await Matcher.create(kb, {
     ...options.matcher,
     onEvent: (e) => {
-      const text = describeBuildEvent(e);
+      const text = describeBuild(e);
       if (text) io.err(`logsift: ${text}\n`);
       options.matcher.onEvent?.(e);
     },

@@ -1,6 +1,49 @@
+/** `logsift run`: the Kafka daemon. Flags override the config file, which overrides defaults. */
+import { parseArgs } from 'node:util';
+
+import { loadConfig } from '../config/index.js';
+import { handleSignals, startDaemon } from '../main.js';
+import { createLogger } from '../telemetry/index.js';
 import type { Output } from './common.js';
 
-export async function runCommand(_args: string[], io: Output): Promise<number> {
-  io.err('logsift run: not built yet\n');
-  return 1;
+const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }> = {
+  brokers: { path: ['kafka', 'brokers'], list: true },
+  input: { path: ['input', 'topics'], list: true },
+  output: { path: ['output', 'topic'] },
+  group: { path: ['input', 'groupId'] },
+  kb: { path: ['kb', 'paths'], list: true },
+  delivery: { path: ['delivery', 'mode'] },
+  dlq: { path: ['output', 'dlqTopic'] },
+  unmatched: { path: ['output', 'unmatchedTopic'] },
+  'http-port': { path: ['http', 'port'], number: true },
+  'log-level': { path: ['log', 'level'] },
+};
+
+export async function runCommand(args: string[], io: Output): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      ...Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const, multiple: true }])),
+    },
+    strict: true,
+  });
+  const overrides: { path: string[]; value: unknown; flag: string }[] = [];
+  for (const [flag, spec] of Object.entries(FLAGS)) {
+    const given = (values as Record<string, string[] | undefined>)[flag];
+    if (!given) continue;
+    const last = given[given.length - 1]!;
+    const value = spec.list ? given.flatMap((g) => g.split(',')).map((s) => s.trim()).filter(Boolean) : spec.number ? Number(last) : last;
+    overrides.push({ path: spec.path, value, flag: `--${flag}` });
+  }
+  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), overrides });
+  const logger = createLogger(config.log.level);
+  try {
+    const running = await startDaemon(config, logger);
+    return await handleSignals(running, config, logger);
+  } catch (err) {
+    logger.fatal({ err, code: (err as { code?: string }).code }, 'logsift run failed to start');
+    io.err(`logsift: ${(err as Error).message}\n`);
+    return 1;
+  }
 }

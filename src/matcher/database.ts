@@ -157,3 +157,21 @@ export async function buildDatabase(native: NativeBinding, records: readonly KbR
   }
   return { plan, db, fromCache: false, seconds, cacheKey: key };
 }
+
+/** One human-readable line per build event, or null for the ones not worth saying. */
+export function describeBuild(e: BuildEvent): string | null {
+  switch (e.type) {
+    case 'cache-hit':
+      return `loaded compiled database from cache in ${e.ms.toFixed(1)} ms`;
+    case 'cache-miss':
+      return e.reason === 'no cache file' ? null : `cache file not used (${e.reason}); rebuilding`;
+    case 'cache-write-failed':
+      return `could not write the database cache ${e.file}: ${e.reason}`;
+    case 'compile-start':
+      return `compiling ${e.patterns} patterns (cached after the first run)…`;
+    case 'compile-progress':
+      return `  still compiling ${e.patterns} patterns… ${Math.round(e.elapsedMs / 1000)} s`;
+    case 'compile-done':
+      return `compiled ${e.patterns} patterns in ${(e.ms / 1000).toFixed(1)} s (${(e.bytes / 1048576).toFixed(1)} MiB)`;
+  }
+}

@@ -1,4 +1,4 @@
-export { buildDatabase, cacheKey, type BuildEvent, type BuildOptions, type BuiltDatabase } from './database.js';
+export { buildDatabase, cacheKey, describeBuild, type BuildEvent, type BuildOptions, type BuiltDatabase } from './database.js';
 export { Matcher, defaultCacheDir, type MatcherInfo, type MatcherOptions } from './matcher.js';
 export { HsFlags, loadNative, nativePath, type NativeBinding } from './native.js';
 export { hyperscanFlags, planPatterns, summarize, type CompileClass, type PlannedPattern } from './plan.js';

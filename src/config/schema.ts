@@ -1,0 +1,175 @@
+/**
+ * The one configuration schema. User-facing values (`'30s'`, `'64MiB'`) are validated and compiled
+ * to numbers here; every field's default is documented next to it.
+ */
+import { z } from 'zod';
+
+import { DEFAULT_MESSAGE_FIELDS } from '../enrich/index.js';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/;
+
+/** '250ms' | '30s' | '5m' | '1h' | 1500 (ms) → milliseconds. */
+export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = DURATION.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: "${v}" (use e.g. 500ms, 30s, 5m)` });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+});
+
+/** '64MiB' | '1MB' | 1048576 (bytes) → bytes. */
+export const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = SIZE.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `not a size: "${v}" (use e.g. 512KiB, 64MiB)` });
+    return z.NEVER;
+  }
+  const unit = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 }[(m[2] ?? 'B') as 'B'];
+  return Math.round(Number(m[1]) * unit);
+});
+
+const secret = z.string().min(1);
+
+export const ConfigSchema = z
+  .object({
+    kafka: z
+      .object({
+        /** Bootstrap servers, host:port. Required. */
+        brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1),
+        /** Client id sent to the brokers. Default 'logsift'. */
+        clientId: z.string().min(1).default('logsift'),
+        /** Default 10s. */
+        connectionTimeout: duration.default(10_000),
+        /** Default 30s. */
+        requestTimeout: duration.default(30_000),
+        ssl: z
+          .object({
+            /** Default false. */
+            enabled: z.boolean().default(false),
+            /** PEM files; read at start. */
+            caFile: z.string().optional(),
+            certFile: z.string().optional(),
+            keyFile: z.string().optional(),
+            /** Default true. */
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .prefault({}),
+        /** Omit for no SASL. */
+        sasl: z
+          .object({
+            mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+            username: z.string().min(1),
+            /** The password, or `passwordFile` (preferred: a mounted secret). Never logged. */
+            password: secret.optional(),
+            passwordFile: z.string().optional(),
+          })
+          .refine((s) => (s.password === undefined) !== (s.passwordFile === undefined), {
+            message: 'set exactly one of password and passwordFile',
+          })
+          .optional(),
+      })
+      .strict(),
+    input: z
+      .object({
+        /** Topics to consume; or `topicPattern`. */
+        topics: z.array(z.string().min(1)).default([]),
+        /** A regular expression of topic names (JavaScript syntax), instead of `topics`. */
+        topicPattern: z.string().optional(),
+        /** Consumer group. Default 'logsift'. */
+        groupId: z.string().min(1).default('logsift'),
+        /** With no committed offset, start at the beginning (true) or the end. Default true. */
+        fromBeginning: z.boolean().default(true),
+        /** auto: JSON objects are JSON logs, the rest raw text; raw: never parse; json: must be JSON (else DLQ). Default auto. */
+        format: z.enum(['auto', 'raw', 'json']).default('auto'),
+        /** JSON log fields that are scanned. Default: message, msg, log, error.message, … */
+        fields: z.array(z.string().min(1)).min(1).default([...DEFAULT_MESSAGE_FIELDS]),
+        /** Larger messages go to the DLQ. Default 1MiB. */
+        maxMessageBytes: byteSize.default(1024 * 1024),
+        /** kafkajs sessionTimeout. Default 30s. */
+        sessionTimeout: duration.default(30_000),
+        /** kafkajs heartbeatInterval. Default 3s. */
+        heartbeatInterval: duration.default(3_000),
+      })
+      .strict()
+      .refine((i) => i.topics.length > 0 || i.topicPattern !== undefined, { message: 'set input.topics or input.topicPattern' }),
+    output: z
+      .object({
+        /** Topic for enriched events of matched messages. Required. */
+        topic: z.string().min(1),
+        /** Events of unmatched messages go here; null drops them (counted). Default null. */
+        unmatchedTopic: z.string().min(1).nullable().default(null),
+        /** Poison messages go here untouched, with reason headers. Default `<topic>.dlq`. */
+        dlqTopic: z.string().min(1).nullable().default(null),
+        /** Output key: the input key (per-key order kept), the signature id, or none. Default input. */
+        key: z.enum(['input', 'signature', 'none']).default('input'),
+        /** Default none. */
+        compression: z.enum(['none', 'gzip']).default('none'),
+      })
+      .strict()
+      .transform((o) => ({ ...o, dlqTopic: o.dlqTopic ?? `${o.topic}.dlq` })),
+    delivery: z
+      .object({
+        /** at-least-once: idempotent producer, acks=all, contiguous commits after acknowledgement. */
+        mode: z
+          .enum(['at-least-once', 'exactly-once'])
+          .default('at-least-once')
+          .refine((m) => m === 'at-least-once', { message: 'exactly-once delivery is not available in this version (it is planned behind the same delivery seam); use at-least-once' }),
+        /** Messages scanned and produced per step. Default 2000. */
+        maxBatchMessages: z.number().int().positive().default(2000),
+        /** Partitions processed at once (each one batch in flight). Default 4. */
+        maxInFlightBatches: z.number().int().positive().default(4),
+        /** Fetch bytes per partition, which bounds the bytes in flight. Default 4MiB. */
+        maxBytesPerPartition: byteSize.default(4 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    kb: z
+      .object({
+        /** KB files or directories. Default: the starter KB shipped in data/kb. */
+        paths: z.array(z.string().min(1)).default([]),
+        /** Load the valid records and report invalid ones. Default false. */
+        allowInvalid: z.boolean().default(false),
+        /** Default true (deadends.dev semantics). */
+        ignoreCase: z.boolean().default(true),
+        /** Compiled-database cache; null disables. Default ~/.cache/logsift. */
+        cacheDir: z.string().nullable().optional(),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        /** Serve /metrics, /healthz, /readyz and the lookup API. Default true. */
+        enabled: z.boolean().default(true),
+        /** Default 9464; 0 picks a free port (logged). */
+        port: z.number().int().min(0).max(65535).default(9464),
+        /** Default 0.0.0.0. */
+        host: z.string().default('0.0.0.0'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** false drops the signature_id label (aggregate by domain/category). Default true. */
+        signatureLabel: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Time allowed to finish in-flight work, commit and leave the group on SIGTERM. Default 30s. */
+    shutdownGracePeriod: duration.default(30_000),
+    log: z
+      .object({
+        /** Default info. */
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.output<typeof ConfigSchema>;

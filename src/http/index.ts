@@ -1,0 +1,1 @@
+export { MAX_MATCH_BODY_BYTES, createHttpServer, listen, type HttpDeps } from './server.js';

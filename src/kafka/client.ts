@@ -1,0 +1,47 @@
+/** Builds the kafkajs client from the configuration; routes kafkajs logs into the injected logger. */
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+
+import { readSecretFile, type Config } from '../config/index.js';
+
+const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function sasl(config: Config['kafka']): SASLOptions | undefined {
+  const s = config.sasl;
+  if (!s) return undefined;
+  const password = s.password ?? readSecretFile(s.passwordFile!, 'kafka.sasl.passwordFile');
+  return { mechanism: s.mechanism, username: s.username, password } as SASLOptions;
+}
+
+export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
+  const ssl = config.ssl;
+  const kafkaConfig: KafkaConfig = {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: config.connectionTimeout,
+    requestTimeout: config.requestTimeout,
+    // kafkajs INFO logs every group join; ours says what matters. Errors and warnings pass through.
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = entry.log;
+      logger[LEVEL[entry.level] ?? 'info']({ kafkajs: entry.namespace, ...extra }, message);
+    },
+    retry: { initialRetryTime: 250, maxRetryTime: 10_000, retries: 8 },
+  };
+  if (ssl.enabled) {
+    kafkaConfig.ssl = {
+      rejectUnauthorized: ssl.rejectUnauthorized,
+      ...(ssl.caFile ? { ca: [readSecretFile(ssl.caFile, 'kafka.ssl.caFile')] } : {}),
+      ...(ssl.certFile ? { cert: readSecretFile(ssl.certFile, 'kafka.ssl.certFile') } : {}),
+      ...(ssl.keyFile ? { key: readSecretFile(ssl.keyFile, 'kafka.ssl.keyFile') } : {}),
+    };
+  }
+  const s = sasl(config);
+  if (s) kafkaConfig.sasl = s;
+  return new Kafka(kafkaConfig);
+}

@@ -1,0 +1,229 @@
+/**
+ * The Kafka shell of `logsift run`: a consumer group feeds batches through the pure pipeline
+ * (records.ts) and the delivery seam (delivery.ts). At-least-once: a chunk's offsets are committed
+ * only after its events are acknowledged, chunk after chunk, so a crash or SIGKILL re-delivers and
+ * never loses.
+ */
+import { context, propagation, trace, SpanKind, type Context, type Tracer } from '@opentelemetry/api';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+
+import type { Config } from '../config/index.js';
+import type { Enricher } from '../enrich/index.js';
+import { AtLeastOnceDelivery, type Delivery } from './delivery.js';
+import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
+import { HEADER, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
+
+export interface DaemonDeps {
+  kafka: Kafka;
+  config: Config;
+  logger: Logger;
+  /** Swappable: a KB reload replaces it between chunks. */
+  enricher: () => Enricher;
+  observer?: PipelineObserver;
+  tracer?: Tracer;
+  now?: () => Date;
+}
+
+const headerGetter = {
+  keys: (carrier: Record<string, HeaderValue>) => Object.keys(carrier),
+  get: (carrier: Record<string, HeaderValue>, key: string) => {
+    const v = carrier[key];
+    const first = Array.isArray(v) ? v[0] : v;
+    return first === undefined ? undefined : first.toString();
+  },
+};
+
+export class Daemon {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly delivery: Delivery;
+  private readonly observer: PipelineObserver;
+  private readonly tracer: Tracer;
+  private readonly now: () => Date;
+  private stopping = false;
+  readonly readiness: ReadinessState = { kbLoaded: true, consumerJoined: false, producerConnected: false, brokerReachable: false };
+
+  constructor(private readonly deps: DaemonDeps) {
+    const { kafka, config } = deps;
+    this.observer = deps.observer ?? NO_OBSERVER;
+    this.tracer = deps.tracer ?? trace.getTracer('logsift');
+    this.now = deps.now ?? (() => new Date());
+    this.producer = kafka.producer({
+      idempotent: true,
+      // kafkajs keeps per-partition order with idempotence only with one request in flight.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Java-compatible murmur2: the same key lands on the same partition as with other clients.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // The idempotent producer retries without limit (kafkajs warns otherwise); a broker outage
+      // holds the batch, and its offsets, until the broker is back.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 250, maxRetryTime: 5_000 },
+    });
+    this.consumer = kafka.consumer({
+      groupId: config.input.groupId,
+      sessionTimeout: config.input.sessionTimeout,
+      heartbeatInterval: config.input.heartbeatInterval,
+      maxBytesPerPartition: config.delivery.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
+    });
+    this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
+    this.watchReadiness();
+  }
+
+  private setState(change: Partial<ReadinessState>): void {
+    Object.assign(this.readiness, change);
+    this.observer.state(change);
+  }
+
+  private watchReadiness(): void {
+    const c = this.consumer.events;
+    this.consumer.on(c.GROUP_JOIN, (e) => {
+      this.setState({ consumerJoined: true, brokerReachable: true });
+      this.deps.logger.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
+    });
+    this.consumer.on(c.FETCH, () => {
+      if (!this.readiness.brokerReachable) this.setState({ brokerReachable: true });
+    });
+    this.consumer.on(c.CRASH, (e) => {
+      this.setState({ consumerJoined: false, brokerReachable: false });
+      this.deps.logger.error({ err: e.payload.error, restart: e.payload.restart, code: 'LOGSIFT_KAFKA' }, 'consumer crashed; it restarts from the last committed offsets');
+    });
+    this.consumer.on(c.DISCONNECT, () => this.setState({ consumerJoined: false }));
+    this.consumer.on(c.REQUEST_TIMEOUT, () => this.setState({ brokerReachable: false }));
+    this.producer.on(this.producer.events.CONNECT, () => this.setState({ producerConnected: true }));
+    this.producer.on(this.producer.events.DISCONNECT, () => this.setState({ producerConnected: false }));
+  }
+
+  private processOptions(): ProcessOptions {
+    const { input, output } = this.deps.config;
+    return {
+      outputTopic: output.topic,
+      unmatchedTopic: output.unmatchedTopic,
+      dlqTopic: output.dlqTopic,
+      key: output.key,
+      format: input.format,
+      fields: input.fields,
+      maxMessageBytes: input.maxMessageBytes,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { input, delivery } = this.deps.config;
+    await this.producer.connect();
+    await this.consumer.connect();
+    const topics: (string | RegExp)[] = input.topicPattern ? [new RegExp(input.topicPattern)] : input.topics;
+    await this.consumer.subscribe({ topics, fromBeginning: input.fromBeginning });
+    const base = this.processOptions();
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: delivery.maxInFlightBatches,
+      eachBatch: (payload) => this.onBatch(payload, base),
+    });
+  }
+
+  private async onBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const chunkSize = this.deps.config.delivery.maxBatchMessages;
+    const highWatermark = BigInt(batch.highWatermark);
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      if (!isRunning() || isStale() || this.stopping) return; // the rest is re-fetched from the committed offset
+      const chunk = batch.messages.slice(start, start + chunkSize);
+      const t0 = process.hrtime.bigint();
+      const messages: InputMessage[] = chunk.map((m) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        timestamp: m.timestamp ?? null,
+        key: m.key ?? null,
+        value: m.value ?? null,
+        headers: (m.headers ?? {}) as Record<string, HeaderValue>,
+      }));
+      const span = this.tracer.startSpan('logsift.batch', {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.destination.name': batch.topic, 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length },
+      });
+      const batchCtx = trace.setSpan(context.active(), span);
+      const enricher = this.deps.enricher();
+      span.setAttribute('logsift.kb_version', enricher.kb.version);
+      const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers) };
+      try {
+        const result = processMessages(messages, enricher, options, this.now());
+        const last = chunk[chunk.length - 1]!.offset;
+        const next = (BigInt(last) + 1n).toString();
+        let timing: { produceSeconds: number; commitSeconds: number };
+        try {
+          timing = await this.delivery.deliver(result.records, { topic: batch.topic, partition: batch.partition, offset: next });
+        } catch (err) {
+          this.observer.produceError(err as Error);
+          this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset }, 'delivery failed; the batch will be retried');
+          throw err;
+        }
+        resolveOffset(last);
+        for (const p of result.poison) {
+          this.deps.logger.warn({ code: p.reason, topic: p.message.topic, partition: p.message.partition, offset: p.message.offset, detail: p.detail }, 'dead-lettered a poison message');
+        }
+        const report = {
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: messages.length,
+          bytes: result.bytes,
+          matched: result.matched,
+          unmatched: result.unmatched,
+          deadLettered: result.poison.length,
+          produced: result.records.length,
+          scanSeconds: result.scanSeconds,
+          produceSeconds: timing.produceSeconds,
+          commitSeconds: timing.commitSeconds,
+          totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
+          lag: Number(highWatermark - BigInt(next) < 0n ? 0n : highWatermark - BigInt(next)),
+          primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
+          dlqReasons: result.poison.map((p) => p.reason),
+          traceId: span.spanContext().traceId,
+        };
+        this.observer.batch(report);
+        await heartbeat();
+      } finally {
+        span.end();
+      }
+    }
+  }
+
+  /** A span per produced event: child of the input message's trace if it carried one, else of the batch. */
+  private traceEvent(batchCtx: Context, m: InputMessage, signatureId: string | null, kbVersion: string, headers: Record<string, Buffer | string>): void {
+    const hasParent = m.headers[HEADER.traceparent] !== undefined;
+    const parent = hasParent ? propagation.extract(batchCtx, m.headers, headerGetter) : batchCtx;
+    const span = this.tracer.startSpan(
+      'logsift.event',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'logsift.signature_id': signatureId ?? '',
+          'logsift.kb_version': kbVersion,
+          'messaging.kafka.partition': m.partition,
+          'messaging.kafka.offset': m.offset,
+          'messaging.destination.name': m.topic,
+        },
+        ...(hasParent ? { links: [{ context: trace.getSpan(batchCtx)!.spanContext() }] } : {}),
+      },
+      parent,
+    );
+    propagation.inject(trace.setSpan(parent, span), headers, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
+    span.end();
+  }
+
+  /** Stop fetching, finish the in-flight chunk, commit, leave the group, disconnect. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.deps.logger.info('stopping: finishing in-flight work, committing and leaving the group');
+    try {
+      await this.consumer.disconnect();
+    } finally {
+      await this.producer.disconnect();
+    }
+    this.setState({ consumerJoined: false, producerConnected: false });
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What the daemon reports as it works. Telemetry implements it (Prometheus, tracing); the flow only
+ * calls it, so it never imports a metrics SDK.
+ */
+import type { DlqReason } from './records.js';
+
+export interface BatchReport {
+  topic: string;
+  partition: number;
+  messages: number;
+  bytes: number;
+  matched: number;
+  unmatched: number;
+  deadLettered: number;
+  produced: number;
+  scanSeconds: number;
+  produceSeconds: number;
+  commitSeconds: number;
+  totalSeconds: number;
+  /** highWatermark − next offset after this chunk. */
+  lag: number;
+  /** Record indexes of each message's primary match (matched messages only). */
+  primaries: number[];
+  dlqReasons: DlqReason[];
+  traceId?: string;
+}
+
+export interface PipelineObserver {
+  batch(report: BatchReport): void;
+  produceError(error: Error): void;
+  state(change: Partial<ReadinessState>): void;
+}
+
+export interface ReadinessState {
+  kbLoaded: boolean;
+  consumerJoined: boolean;
+  producerConnected: boolean;
+  brokerReachable: boolean;
+}
+
+export const NO_OBSERVER: PipelineObserver = { batch: () => undefined, produceError: () => undefined, state: () => undefined };

@@ -1,0 +1,2 @@
+export { createLogger } from './logger.js';
+export { LogsiftMetrics, type MetricsOptions } from './metrics.js';

@@ -1,0 +1,157 @@
+/**
+ * Prometheus metrics (prom-client). Implements the daemon's observer and the scan hook, so the flow
+ * never imports prom-client. One OpenMetrics registry (exemplars need it); `expose()` renders either
+ * format from it, one scrape at a time so the format switch never interleaves.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
+
+import type { KnowledgeBase } from '../kb/index.js';
+import type { BatchReport, PipelineObserver, ReadinessState } from '../kafka/observer.js';
+import type { MatcherInfo } from '../matcher/index.js';
+
+export interface MetricsOptions {
+  /** false: logsift_signature_matches_total drops signature_id (aggregate by domain/category). */
+  signatureLabel: boolean;
+  /** Also export Node.js process metrics. Default true. */
+  processMetrics?: boolean;
+}
+
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const r = new Registry<OpenMetricsContentType>();
+  r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return r;
+}
+
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class LogsiftMetrics implements PipelineObserver {
+  readonly registry = openMetricsRegistry();
+  private readonly registers = [this.registry as unknown as Registry];
+  private exposing: Promise<unknown> = Promise.resolve();
+  private kb: KnowledgeBase | null = null;
+  /** Label sets emitted per record index, so a reload can retire removed signatures. */
+  private readonly seen = new Map<string, Record<string, string>>();
+
+  readonly matches: Counter<'signature_id' | 'domain' | 'category'> | Counter<'domain' | 'category'>;
+  readonly messages = new Counter({ name: 'logsift_messages_total', help: 'Input messages by outcome (matched, unmatched, dead_lettered).', labelNames: ['outcome'] as const, registers: this.registers });
+  readonly eventsProduced = new Counter({ name: 'logsift_events_produced_total', help: 'Records produced (events to the output and unmatched topics, and DLQ records).', registers: this.registers });
+  readonly produceErrors = new Counter({ name: 'logsift_produce_errors_total', help: 'Failed deliveries (produce or commit); the batch is retried.', registers: this.registers });
+  readonly deadLettered = new Counter({ name: 'logsift_dead_letter_messages_total', help: 'Messages sent to the dead-letter topic, by reason.', labelNames: ['reason'] as const, registers: this.registers });
+  readonly scanDuration = new Histogram({ name: 'logsift_scan_duration_seconds', help: 'Time to scan, rank and encode one chunk of messages.', buckets: DURATION_BUCKETS, registers: this.registers });
+  readonly batchDuration = new Histogram({ name: 'logsift_batch_duration_seconds', help: 'Time for one chunk from decode to committed offset.', buckets: DURATION_BUCKETS, enableExemplars: true, registers: this.registers });
+  readonly scannedBytes = new Counter({ name: 'logsift_scanned_bytes_total', help: 'Bytes of message values scanned.', registers: this.registers });
+  readonly lag = new Gauge({ name: 'logsift_consumer_lag_messages', help: 'Messages behind the high watermark, per input partition, after the last committed chunk.', labelNames: ['topic', 'partition'] as const, registers: this.registers });
+  readonly commitDuration = new Histogram({ name: 'logsift_commit_duration_seconds', help: 'Offset commit latency.', buckets: DURATION_BUCKETS, registers: this.registers });
+  readonly produceDuration = new Histogram({ name: 'logsift_produce_duration_seconds', help: 'Time until a chunk\'s records are acknowledged (acks=all).', buckets: DURATION_BUCKETS, registers: this.registers });
+  readonly kbInfo = new Gauge({ name: 'logsift_kb_info', help: 'The loaded knowledge base (value 1), by content-hash version.', labelNames: ['kb_version'] as const, registers: this.registers });
+  readonly kbRecords = new Gauge({ name: 'logsift_kb_records', help: 'Records in the loaded knowledge base.', registers: this.registers });
+  readonly kbPatterns = new Gauge({ name: 'logsift_kb_patterns', help: 'Records per compile class (native, prefilter, fallback, rejected).', labelNames: ['class'] as const, registers: this.registers });
+  readonly kbBuildSeconds = new Gauge({ name: 'logsift_kb_build_seconds', help: 'Seconds the last KB load spent compiling, or loading the cached database.', labelNames: ['source'] as const, registers: this.registers });
+  readonly kbReloads = new Counter({ name: 'logsift_kb_reloads_total', help: 'Knowledge-base (re)loads by result (success, failure).', labelNames: ['result'] as const, registers: this.registers });
+  readonly kbLastReloadSuccess = new Gauge({ name: 'logsift_kb_last_reload_success', help: '1 if the last KB (re)load succeeded, else 0.', registers: this.registers });
+  readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
+
+  constructor(private readonly options: MetricsOptions) {
+    this.matches = options.signatureLabel
+      ? new Counter({ name: 'logsift_signature_matches_total', help: 'Messages whose primary match is this signature.', labelNames: ['signature_id', 'domain', 'category'] as const, enableExemplars: true, registers: this.registers })
+      : new Counter({ name: 'logsift_signature_matches_total', help: 'Messages whose primary match is in this domain/category.', labelNames: ['domain', 'category'] as const, enableExemplars: true, registers: this.registers });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+    }
+    for (const outcome of ['matched', 'unmatched', 'dead_lettered']) this.messages.inc({ outcome }, 0);
+    this.eventsProduced.inc(0);
+    this.produceErrors.inc(0);
+  }
+
+  /** The exposition in OpenMetrics (with exemplars) or the Prometheus text format. */
+  expose(openMetrics: boolean): Promise<{ body: string; contentType: string }> {
+    const run = async () => {
+      const type = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+      (this.registry as unknown as Registry<typeof type>).setContentType(type);
+      try {
+        return { body: await this.registry.metrics(), contentType: type };
+      } finally {
+        this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      }
+    };
+    const next = this.exposing.then(run, run);
+    this.exposing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A new KB: info series, class counts, and retirement of signatures it no longer has. */
+  setKnowledgeBase(kb: KnowledgeBase, info: MatcherInfo): void {
+    const previous = this.kb;
+    this.kb = kb;
+    this.kbInfo.reset();
+    this.kbInfo.set({ kb_version: kb.version }, 1);
+    this.kbRecords.set(kb.size);
+    for (const [cls, n] of Object.entries(info.patterns)) this.kbPatterns.set({ class: cls }, n);
+    this.kbBuildSeconds.reset();
+    this.kbBuildSeconds.set({ source: info.fromCache ? 'cache' : 'compile' }, info.buildSeconds);
+    if (previous) {
+      for (const [key, labels] of [...this.seen]) {
+        const id = labels['signature_id'];
+        const keep = id === undefined ? kb.records.some((r) => r.domain === labels['domain'] && r.category === labels['category']) : kb.get(id) !== undefined;
+        if (!keep) {
+          (this.matches as Counter<string>).remove(labels);
+          this.seen.delete(key);
+        }
+      }
+    }
+  }
+
+  kbReload(ok: boolean): void {
+    this.kbReloads.inc({ result: ok ? 'success' : 'failure' });
+    this.kbLastReloadSuccess.set(ok ? 1 : 0);
+  }
+
+  /** Counts primary matches by record index; exemplars carry the trace id when one is active. */
+  countMatches(primaries: readonly number[], traceId?: string): void {
+    const kb = this.kb;
+    if (!kb || primaries.length === 0) return;
+    const counts = new Map<number, number>();
+    for (const p of primaries) counts.set(p, (counts.get(p) ?? 0) + 1);
+    const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
+    for (const [index, value] of counts) {
+      const r = kb.records[index]!;
+      const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
+      const key = JSON.stringify(labels);
+      if (!this.seen.has(key)) this.seen.set(key, labels);
+      (this.matches as Counter<string>).inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
+    }
+  }
+
+  batch(r: BatchReport): void {
+    this.countMatches(r.primaries, r.traceId);
+    this.messages.inc({ outcome: 'matched' }, r.matched);
+    this.messages.inc({ outcome: 'unmatched' }, r.unmatched);
+    this.messages.inc({ outcome: 'dead_lettered' }, r.deadLettered);
+    for (const reason of r.dlqReasons) this.deadLettered.inc({ reason });
+    this.eventsProduced.inc(r.produced);
+    this.scannedBytes.inc(r.bytes);
+    this.scanDuration.observe(r.scanSeconds);
+    this.produceDuration.observe(r.produceSeconds);
+    this.commitDuration.observe(r.commitSeconds);
+    const exemplar = r.traceId && !/^0+$/.test(r.traceId) ? { trace_id: r.traceId } : undefined;
+    this.batchDuration.observe(exemplar ? { value: r.totalSeconds, exemplarLabels: exemplar } : { value: r.totalSeconds });
+    this.lag.set({ topic: r.topic, partition: String(r.partition) }, r.lag);
+  }
+
+  /** For `logsift scan --http-port`: the same counters without Kafka. */
+  scanBatch(b: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }): void {
+    this.countMatches(b.primaryIndexes);
+    this.messages.inc({ outcome: 'matched' }, b.primaryIndexes.length);
+    this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaryIndexes.length);
+    this.scannedBytes.inc(b.bytes);
+    this.scanDuration.observe(b.seconds);
+  }
+
+  produceError(): void {
+    this.produceErrors.inc();
+  }
+
+  state(change: Partial<ReadinessState>): void {
+    for (const [k, v] of Object.entries(change)) this.ready.set({ component: k }, v ? 1 : 0);
+  }
+}
