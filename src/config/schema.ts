@@ -47,6 +47,8 @@ export const ConfigSchema = z
         connectionTimeout: duration.default(10_000),
         /** Default 30s. */
         requestTimeout: duration.default(30_000),
+        /** Readiness reports the broker unreachable after this long without a successful fetch. Default 10s. */
+        unreachableAfter: duration.default(10_000),
         ssl: z
           .object({
             /** Default false. */

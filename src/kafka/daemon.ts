@@ -35,13 +35,18 @@ const headerGetter = {
 };
 
 export class Daemon {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly producer: Producer;
-  private readonly delivery: Delivery;
+  private delivery: Delivery;
   private readonly observer: PipelineObserver;
   private readonly tracer: Tracer;
   private readonly now: () => Date;
   private stopping = false;
+  private lastFetch = 0;
+  /** Chunks being delivered; stop() waits for them so their commits land before disconnecting. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private restarting: Promise<void> | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
   readonly readiness: ReadinessState = { kbLoaded: true, consumerJoined: false, producerConnected: false, brokerReachable: false };
 
   constructor(private readonly deps: DaemonDeps) {
@@ -60,16 +65,25 @@ export class Daemon {
       // holds the batch, and its offsets, until the broker is back.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 250, maxRetryTime: 5_000 },
     });
-    this.consumer = kafka.consumer({
+    this.consumer = this.createConsumer();
+    this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
+    this.watchProducer();
+  }
+
+  private createConsumer(): Consumer {
+    const { config } = this.deps;
+    const consumer = this.deps.kafka.consumer({
       groupId: config.input.groupId,
       sessionTimeout: config.input.sessionTimeout,
       heartbeatInterval: config.input.heartbeatInterval,
       maxBytesPerPartition: config.delivery.maxBytesPerPartition,
+      // Short idle fetches keep FETCH events coming, which is how readiness sees the broker.
+      maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
       retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
     });
-    this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
-    this.watchReadiness();
+    this.watchConsumer(consumer);
+    return consumer;
   }
 
   private setState(change: Partial<ReadinessState>): void {
@@ -77,21 +91,51 @@ export class Daemon {
     this.observer.state(change);
   }
 
-  private watchReadiness(): void {
-    const c = this.consumer.events;
-    this.consumer.on(c.GROUP_JOIN, (e) => {
+  private watchConsumer(consumer: Consumer): void {
+    const c = consumer.events;
+    consumer.on(c.GROUP_JOIN, (e) => {
       this.setState({ consumerJoined: true, brokerReachable: true });
       this.deps.logger.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
-    this.consumer.on(c.FETCH, () => {
+    consumer.on(c.FETCH, () => {
+      this.lastFetch = Date.now();
       if (!this.readiness.brokerReachable) this.setState({ brokerReachable: true });
     });
-    this.consumer.on(c.CRASH, (e) => {
+    consumer.on(c.CRASH, (e) => {
       this.setState({ consumerJoined: false, brokerReachable: false });
       this.deps.logger.error({ err: e.payload.error, restart: e.payload.restart, code: 'LOGSIFT_KAFKA' }, 'consumer crashed; it restarts from the last committed offsets');
+      // kafkajs does not restart after a non-retriable error (e.g. the group evicted this member
+      // during an outage); a daemon must, or it sits idle.
+      if (!e.payload.restart && !this.stopping && consumer === this.consumer) void this.restartConsumer();
     });
-    this.consumer.on(c.DISCONNECT, () => this.setState({ consumerJoined: false }));
-    this.consumer.on(c.REQUEST_TIMEOUT, () => this.setState({ brokerReachable: false }));
+    consumer.on(c.DISCONNECT, () => this.setState({ consumerJoined: false }));
+    consumer.on(c.REQUEST_TIMEOUT, () => this.setState({ brokerReachable: false }));
+  }
+
+  private restartConsumer(): Promise<void> {
+    this.restarting ??= (async () => {
+      let delay = 500;
+      while (!this.stopping) {
+        try {
+          await this.consumer.disconnect().catch(() => undefined);
+          this.consumer = this.createConsumer();
+          this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
+          await this.runConsumer();
+          this.deps.logger.warn({ code: 'LOGSIFT_KAFKA' }, 'consumer restarted after a crash');
+          return;
+        } catch (err) {
+          this.deps.logger.error({ err, code: 'LOGSIFT_KAFKA', retry_ms: delay }, 'consumer restart failed; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 10_000);
+        }
+      }
+    })().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
+  private watchProducer(): void {
     this.producer.on(this.producer.events.CONNECT, () => this.setState({ producerConnected: true }));
     this.producer.on(this.producer.events.DISCONNECT, () => this.setState({ producerConnected: false }));
   }
@@ -109,14 +153,14 @@ export class Daemon {
     };
   }
 
-  async start(): Promise<void> {
+  private async runConsumer(): Promise<void> {
     const { input, delivery } = this.deps.config;
-    await this.producer.connect();
-    await this.consumer.connect();
+    const consumer = this.consumer;
+    await consumer.connect();
     const topics: (string | RegExp)[] = input.topicPattern ? [new RegExp(input.topicPattern)] : input.topics;
-    await this.consumer.subscribe({ topics, fromBeginning: input.fromBeginning });
+    await consumer.subscribe({ topics, fromBeginning: input.fromBeginning });
     const base = this.processOptions();
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: delivery.maxInFlightBatches,
@@ -124,70 +168,95 @@ export class Daemon {
     });
   }
 
+  async start(): Promise<void> {
+    await this.producer.connect();
+    const unreachableAfter = this.deps.config.kafka.unreachableAfter;
+    this.lastFetch = Date.now();
+    this.watchdog = setInterval(() => {
+      if (this.readiness.brokerReachable && Date.now() - this.lastFetch > unreachableAfter) {
+        this.deps.logger.warn({ code: 'LOGSIFT_KAFKA', since_ms: Date.now() - this.lastFetch }, 'no successful fetch: broker unreachable or the producer is blocked; not ready');
+        this.setState({ brokerReachable: false });
+      }
+    }, Math.min(1000, unreachableAfter));
+    this.watchdog.unref();
+    await this.runConsumer();
+  }
+
   private async onBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, isRunning, isStale } = payload;
     const chunkSize = this.deps.config.delivery.maxBatchMessages;
     const highWatermark = BigInt(batch.highWatermark);
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || this.stopping) return; // the rest is re-fetched from the committed offset
       const chunk = batch.messages.slice(start, start + chunkSize);
-      const t0 = process.hrtime.bigint();
-      const messages: InputMessage[] = chunk.map((m) => ({
+      const work = this.processChunk(payload, base, chunk, highWatermark);
+      this.inFlight.add(work);
+      try {
+        await work;
+      } finally {
+        this.inFlight.delete(work);
+      }
+    }
+  }
+
+  private async processChunk(payload: EachBatchPayload, base: ProcessOptions, chunk: EachBatchPayload['batch']['messages'], highWatermark: bigint): Promise<void> {
+    const { batch, resolveOffset, heartbeat } = payload;
+    const t0 = process.hrtime.bigint();
+    const messages: InputMessage[] = chunk.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      timestamp: m.timestamp ?? null,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: (m.headers ?? {}) as Record<string, HeaderValue>,
+    }));
+    const span = this.tracer.startSpan('logsift.batch', {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'messaging.destination.name': batch.topic, 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length },
+    });
+    const batchCtx = trace.setSpan(context.active(), span);
+    const enricher = this.deps.enricher();
+    span.setAttribute('logsift.kb_version', enricher.kb.version);
+    const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers) };
+    try {
+      const result = processMessages(messages, enricher, options, this.now());
+      const last = chunk[chunk.length - 1]!.offset;
+      const next = (BigInt(last) + 1n).toString();
+      let timing: { produceSeconds: number; commitSeconds: number };
+      try {
+        timing = await this.delivery.deliver(result.records, { topic: batch.topic, partition: batch.partition, offset: next });
+      } catch (err) {
+        this.observer.produceError(err as Error);
+        this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset }, 'delivery failed; the batch will be retried');
+        throw err;
+      }
+      resolveOffset(last);
+      for (const p of result.poison) {
+        this.deps.logger.warn({ code: p.reason, topic: p.message.topic, partition: p.message.partition, offset: p.message.offset, detail: p.detail }, 'dead-lettered a poison message');
+      }
+      const report = {
         topic: batch.topic,
         partition: batch.partition,
-        offset: m.offset,
-        timestamp: m.timestamp ?? null,
-        key: m.key ?? null,
-        value: m.value ?? null,
-        headers: (m.headers ?? {}) as Record<string, HeaderValue>,
-      }));
-      const span = this.tracer.startSpan('logsift.batch', {
-        kind: SpanKind.CONSUMER,
-        attributes: { 'messaging.destination.name': batch.topic, 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length },
-      });
-      const batchCtx = trace.setSpan(context.active(), span);
-      const enricher = this.deps.enricher();
-      span.setAttribute('logsift.kb_version', enricher.kb.version);
-      const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers) };
-      try {
-        const result = processMessages(messages, enricher, options, this.now());
-        const last = chunk[chunk.length - 1]!.offset;
-        const next = (BigInt(last) + 1n).toString();
-        let timing: { produceSeconds: number; commitSeconds: number };
-        try {
-          timing = await this.delivery.deliver(result.records, { topic: batch.topic, partition: batch.partition, offset: next });
-        } catch (err) {
-          this.observer.produceError(err as Error);
-          this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset }, 'delivery failed; the batch will be retried');
-          throw err;
-        }
-        resolveOffset(last);
-        for (const p of result.poison) {
-          this.deps.logger.warn({ code: p.reason, topic: p.message.topic, partition: p.message.partition, offset: p.message.offset, detail: p.detail }, 'dead-lettered a poison message');
-        }
-        const report = {
-          topic: batch.topic,
-          partition: batch.partition,
-          messages: messages.length,
-          bytes: result.bytes,
-          matched: result.matched,
-          unmatched: result.unmatched,
-          deadLettered: result.poison.length,
-          produced: result.records.length,
-          scanSeconds: result.scanSeconds,
-          produceSeconds: timing.produceSeconds,
-          commitSeconds: timing.commitSeconds,
-          totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
-          lag: Number(highWatermark - BigInt(next) < 0n ? 0n : highWatermark - BigInt(next)),
-          primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
-          dlqReasons: result.poison.map((p) => p.reason),
-          traceId: span.spanContext().traceId,
-        };
-        this.observer.batch(report);
-        await heartbeat();
-      } finally {
-        span.end();
-      }
+        messages: messages.length,
+        bytes: result.bytes,
+        matched: result.matched,
+        unmatched: result.unmatched,
+        deadLettered: result.poison.length,
+        produced: result.records.length,
+        scanSeconds: result.scanSeconds,
+        produceSeconds: timing.produceSeconds,
+        commitSeconds: timing.commitSeconds,
+        totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
+        lag: Number(highWatermark - BigInt(next) < 0n ? 0n : highWatermark - BigInt(next)),
+        primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
+        dlqReasons: result.poison.map((p) => p.reason),
+        traceId: span.spanContext().traceId,
+      };
+      this.observer.batch(report);
+      await heartbeat();
+    } finally {
+      span.end();
     }
   }
 
@@ -218,7 +287,11 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.deps.logger.info('stopping: finishing in-flight work, committing and leaving the group');
+    // kafkajs drops commits made after disconnect() starts: let in-flight chunks commit first.
+    await Promise.allSettled([...this.inFlight]);
+    await this.restarting;
     try {
       await this.consumer.disconnect();
     } finally {

@@ -56,7 +56,7 @@ describe('logsift run end to end', () => {
     const byLine = new Map<number, { signature_id: string | null; matches: string[]; source: { key: string; topic: string }; kb_version: string; log: unknown }>();
     for (const e of all) byLine.set(Number(e.key), JSON.parse(e.value!));
     let wrong = 0;
-    lines.forEach((l, i) => {
+    lines.forEach((_line, i) => {
       const got = byLine.get(i)!;
       const want = expected[i]!;
       if (got.signature_id !== want.signature_id || got.matches.join() !== want.matches.join()) wrong++;

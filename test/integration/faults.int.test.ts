@@ -1,0 +1,237 @@
+/**
+ * Faults on the real protocol, each on its own mock cluster with random topic and group names.
+ * Every message produces an event (matched → output, unmatched → unmatched topic), so "nothing lost"
+ * means: every input offset has an event. Each test prints its duplicates.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { MockCluster } from '../helpers/broker.js';
+import { DaemonProcess, type DaemonOptions } from '../helpers/daemon.js';
+import { deliveryReport, inputCoordinates, produce, readAll, type DeliveryReport, type InputRecord } from '../helpers/kafka.js';
+import { loghubLines } from '../../bench/common.js';
+import { readDevLines } from '../helpers/shared.js';
+import { randomName, waitFor } from '../helpers/wait.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+/** Realistic input: loghub lines with an error line (from the dev set) every third message. */
+function corpus(n: number, partitions: number): InputRecord[] {
+  const background = loghubLines();
+  const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
+  return Array.from({ length: n }, (_, i) => ({
+    key: `k${i}`,
+    value: i % 3 === 0 ? errors[i % errors.length]! : background[i % background.length]!,
+    partition: i % partitions,
+  }));
+}
+
+interface Scenario {
+  cluster: MockCluster;
+  topics: { input: string; output: string; unmatched: string; dlq: string };
+  group: string;
+  expected: Set<string>;
+  start(extra?: Partial<DaemonOptions>): Promise<DaemonProcess>;
+  events(): Promise<Awaited<ReturnType<typeof readAll>>>;
+  waitAll(timeoutMs?: number): Promise<DeliveryReport>;
+}
+
+async function scenario(n: number, partitions = 4, records?: InputRecord[]): Promise<Scenario> {
+  const cluster = await MockCluster.start();
+  cleanup.push(() => cluster.stop());
+  const topics = { input: randomName('in'), output: randomName('out'), unmatched: randomName('un'), dlq: randomName('dlq') };
+  await cluster.createTopic(topics.input, partitions);
+  await cluster.createTopic(topics.output, partitions);
+  await cluster.createTopic(topics.unmatched, partitions);
+  await cluster.createTopic(topics.dlq, 1);
+  await produce(cluster.brokers, topics.input, records ?? corpus(n, partitions));
+  const expected = await inputCoordinates(cluster.brokers, topics.input);
+  const group = randomName('group');
+  const events = async () => [...(await readAll(cluster.brokers, topics.output)), ...(await readAll(cluster.brokers, topics.unmatched))];
+  return {
+    cluster,
+    topics,
+    group,
+    expected,
+    events,
+    async start(extra = {}) {
+      const d = await DaemonProcess.start({
+        brokers: cluster.brokers,
+        input: topics.input,
+        output: topics.output,
+        unmatched: topics.unmatched,
+        dlq: topics.dlq,
+        group,
+        ...extra,
+        // Small fetches and chunks: many round trips, so faults land mid-stream.
+        env: { LOGSIFT_DELIVERY_MAX_BYTES_PER_PARTITION: '64KiB', LOGSIFT_DELIVERY_MAX_BATCH_MESSAGES: '100', ...extra.env },
+      });
+      cleanup.push(() => d.stop());
+      return d;
+    },
+    async waitAll(timeoutMs = 120_000) {
+      return waitFor(async () => {
+        const r = deliveryReport(expected, await events());
+        return r.lost.length === 0 ? r : null;
+      }, 'an event for every input offset', timeoutMs, 500);
+    },
+  };
+}
+
+const progress = async (s: Scenario, atLeast: number) =>
+  waitFor(async () => deliveryReport(s.expected, await s.events()).delivered >= atLeast, `${atLeast} events`, 60_000, 200);
+
+export function dumpLogs(d: DaemonProcess): void {
+  for (const l of d.logs.filter((x) => x.level >= 40)) console.log(`  [${d.pid}] ${l.level} ${l.msg} ${JSON.stringify(l).slice(0, 400)}`);
+}
+
+function report(name: string, r: DeliveryReport): void {
+  console.log(`[faults] ${name}: expected ${r.expected}, delivered ${r.delivered}, lost ${r.lost.length}, duplicates ${r.duplicates}`);
+}
+
+describe('faults on the real protocol', () => {
+  it('survives the broker going down for several seconds mid-stream', async () => {
+    const s = await scenario(12_000);
+    await s.cluster.command('rtt -1 30');
+    const d = await s.start();
+    await d.waitReady();
+    await progress(s, 1000);
+    const downAt = Date.now();
+    await s.cluster.command('down -1');
+    // Readiness notices, and the broker stays down at least 3 s.
+    await waitFor(async () => (await d.get('/readyz')).status === 503 && Date.now() - downAt > 3000, 'readiness to drop', 60_000);
+    const during = deliveryReport(s.expected, await waitFor(async () => { await s.cluster.command('up -1'); return s.events(); }, 'the broker back'));
+    await waitFor(async () => (await d.get('/readyz')).status === 200, 'readiness to come back', 60_000).catch((err: unknown) => {
+      dumpLogs(d);
+      throw err;
+    });
+    const r = await s.waitAll();
+    report('broker down', r);
+    expect(during.delivered).toBeLessThan(s.expected.size); // the outage was mid-stream
+    expect(r.lost).toEqual([]);
+  });
+
+  it('survives injected produce, fetch and commit errors', async () => {
+    const s = await scenario(8_000);
+    const d = await s.start();
+    await d.waitReady();
+    await progress(s, 500);
+    // Produce: NOT_LEADER_OR_FOLLOWER (6), REQUEST_TIMED_OUT (7); Fetch: 6, 7; OffsetCommit: COORDINATOR_NOT_AVAILABLE (15).
+    await s.cluster.command('errors 0 6 7 6 7 6');
+    await s.cluster.command('errors 1 6 7 6');
+    await s.cluster.command('errors 8 15 15');
+    const r = await s.waitAll();
+    report('injected errors', r);
+    expect(r.lost).toEqual([]);
+    expect(d.logs.some((l) => /delivery failed|retry|Response/i.test(l.msg)) || r.duplicates >= 0).toBe(true);
+  });
+
+  it('loses nothing when the daemon is SIGKILLed mid-stream and restarted', async () => {
+    const s = await scenario(10_000);
+    await s.cluster.command('rtt -1 20');
+    const first = await s.start();
+    await first.waitReady();
+    await progress(s, 1000);
+    first.kill('SIGKILL');
+    expect(await first.wait()).toBe(-1);
+    const mid = deliveryReport(s.expected, await s.events());
+    const second = await s.start();
+    await second.waitReady();
+    const r = await s.waitAll();
+    report('SIGKILL + restart', r);
+    expect(mid.delivered).toBeLessThan(s.expected.size);
+    expect(r.lost).toEqual([]);
+  });
+
+  it('two instances share 8 partitions; one is SIGKILLed and the other takes over', async () => {
+    const s = await scenario(12_000, 8);
+    await s.cluster.command('rtt -1 20');
+    const a = await s.start();
+    const b = await s.start();
+    await a.waitReady();
+    await b.waitReady();
+    // Both own partitions after the rebalance.
+    await waitFor(() => {
+      const last = (d: DaemonProcess) => [...d.logs].reverse().find((l) => l.msg === 'joined consumer group')?.['assignment'] as Record<string, number[]> | undefined;
+      const pa = Object.values(last(a) ?? {}).flat().length;
+      const pb = Object.values(last(b) ?? {}).flat().length;
+      return pa > 0 && pb > 0 && pa + pb === 8;
+    }, 'both instances to own partitions', 90_000);
+    await progress(s, 1500);
+    a.kill('SIGKILL');
+    const r = await s.waitAll(180_000);
+    report('two instances, one killed', r);
+    expect(r.lost).toEqual([]);
+  });
+
+  it('sends poison messages to the DLQ with their reason and goes on; dlq replay sends them back', async () => {
+    const good = corpus(300, 2);
+    const poison: InputRecord[] = [
+      { key: 'bad-utf8', value: Buffer.from([0x6f, 0x6f, 0x70, 0x73, 0x20, 0xc3, 0x28]), partition: 0 },
+      { key: 'too-large', value: `OOMKilled ${'x'.repeat(5000)}`, partition: 1 },
+      { key: 'tombstone', value: null, partition: 0 },
+    ];
+    const records = [...good.slice(0, 150), ...poison, ...good.slice(150)];
+    const s = await scenario(0, 2, records);
+    const d = await s.start({ env: { LOGSIFT_INPUT_MAX_MESSAGE_BYTES: '4KiB' } });
+    const dlqRecords = await waitFor(async () => {
+      const r = await readAll(s.cluster.brokers, s.topics.dlq);
+      return r.length >= 3 ? r : null;
+    }, 'three DLQ records');
+    const byKey = new Map(dlqRecords.map((r) => [r.key, r]));
+    expect(byKey.get('bad-utf8')!.headers['logsift.dlq.reason']).toBe('LOGSIFT_INVALID_UTF8');
+    expect(byKey.get('too-large')!.headers['logsift.dlq.reason']).toBe('LOGSIFT_MESSAGE_TOO_LARGE');
+    expect(byKey.get('too-large')!.value).toBe(poison[1]!.value); // untouched
+    expect(byKey.get('tombstone')!.headers['logsift.dlq.reason']).toBe('LOGSIFT_EMPTY_VALUE');
+    for (const r of dlqRecords) {
+      expect(r.headers['logsift.source.topic']).toBe(s.topics.input);
+      expect(r.headers['logsift.dlq.time']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+    // The stream went on: every good message has its event.
+    const goodCoords = new Set((await readAll(s.cluster.brokers, s.topics.input)).filter((r) => r.key!.startsWith('k')).map((r) => `${r.partition}:${r.offset}`));
+    const r = await waitFor(async () => {
+      const rep = deliveryReport(goodCoords, await s.events());
+      return rep.lost.length === 0 ? rep : null;
+    }, 'events for the good messages');
+    report('poison', r);
+    const metrics = (await d.get('/metrics')).body;
+    expect(metrics).toContain('logsift_dead_letter_messages_total{reason="LOGSIFT_MESSAGE_TOO_LARGE"} 1');
+    expect(metrics).toContain('logsift_messages_total{outcome="dead_lettered"} 3');
+
+    // After the fix (a larger limit), replay only the too-large one back to the input.
+    d.kill('SIGTERM');
+    expect(await d.wait()).toBe(0);
+    const { runCli } = await import('../helpers/cli.js');
+    const replay = await runCli(['dlq', 'replay', '--brokers', s.cluster.bootstrap, '--dlq', s.topics.dlq, '--to', s.topics.input, '--reason', 'LOGSIFT_MESSAGE_TOO_LARGE']);
+    expect(replay.stderr).toContain('replayed 1 message(s)');
+    expect(replay.code).toBe(0);
+    const fixed = await s.start({ env: { LOGSIFT_INPUT_MAX_MESSAGE_BYTES: '64KiB' } });
+    await waitFor(async () => (await readAll(s.cluster.brokers, s.topics.output)).some((e) => e.key === 'too-large' && JSON.parse(e.value!).signature_id === 'kubernetes/oomkilled'), 'the replayed message\'s event');
+    await fixed.waitReady();
+  });
+
+  it('SIGTERM finishes in-flight work, commits and exits 0; a restart resumes without duplicates', async () => {
+    const s = await scenario(10_000);
+    await s.cluster.command('rtt -1 20');
+    const first = await s.start();
+    await first.waitReady();
+    await progress(s, 1000);
+    const t0 = Date.now();
+    first.kill('SIGTERM');
+    const code = await first.wait();
+    dumpLogs(first);
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(first.hasLog(/stopped cleanly/)).toBe(true);
+    const mid = deliveryReport(s.expected, await s.events());
+    const second = await s.start();
+    await second.waitReady();
+    const r = await s.waitAll();
+    report('SIGTERM + restart', r);
+    expect(mid.delivered).toBeLessThan(s.expected.size);
+    expect(r.lost).toEqual([]);
+    expect(r.duplicates).toBe(0);
+  });
+});
