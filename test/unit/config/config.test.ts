@@ -1,0 +1,106 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadConfig, readSecretFile, redact, settings } from '../../../src/config/index.js';
+import { LogsiftError } from '../../../src/errors.js';
+import { REPO_ROOT } from '../../helpers/shared.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'logsift-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const minimal = { kafka: { brokers: ['b:9092'] }, input: { topics: ['logs'] }, output: { topic: 'out' } };
+/** A thunk loading `content` as the config file: for expect(...).toThrow. */
+async function loader(content: unknown, env: Record<string, string> = {}): Promise<() => unknown> {
+  const f = await file(content);
+  return () => loadConfig({ file: f, env });
+}
+
+async function file(content: unknown): Promise<string> {
+  const p = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+describe('configuration', () => {
+  it('parses every example config shipped in config/', async () => {
+    const files = (await readdir(join(REPO_ROOT, 'config'))).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) expect(() => loadConfig({ file: join(REPO_ROOT, 'config', f), env: {} }), f).not.toThrow();
+  });
+
+  it('fills documented defaults and compiles durations and sizes', async () => {
+    const c = loadConfig({ file: await file({ ...minimal, shutdownGracePeriod: '1.5s', input: { topics: ['logs'], maxMessageBytes: '2MiB' } }), env: {} });
+    expect(c.shutdownGracePeriod).toBe(1500);
+    expect(c.input.maxMessageBytes).toBe(2 * 1024 * 1024);
+    expect(c.input.groupId).toBe('logsift');
+    expect(c.output.dlqTopic).toBe('out.dlq');
+    expect(c.delivery.mode).toBe('at-least-once');
+    expect(c.http.port).toBe(9464);
+    expect(c.kafka.requestTimeout).toBe(30_000);
+  });
+
+  it('lets the environment override every setting, named after its path', async () => {
+    const names = settings().map((s) => s.env);
+    expect(names).toContain('LOGSIFT_KAFKA_SASL_PASSWORD_FILE');
+    expect(names).toContain('LOGSIFT_INPUT_GROUP_ID');
+    expect(names).toContain('LOGSIFT_SHUTDOWN_GRACE_PERIOD');
+    const c = loadConfig({
+      file: await file(minimal),
+      env: { LOGSIFT_KAFKA_BROKERS: 'x:1, y:2', LOGSIFT_INPUT_GROUP_ID: 'g2', LOGSIFT_HTTP_PORT: '9999', LOGSIFT_METRICS_SIGNATURE_LABEL: 'false', LOGSIFT_OUTPUT_UNMATCHED_TOPIC: 'un', LOGSIFT_SHUTDOWN_GRACE_PERIOD: '5s' },
+    });
+    expect(c.kafka.brokers).toEqual(['x:1', 'y:2']);
+    expect(c.input.groupId).toBe('g2');
+    expect(c.http.port).toBe(9999);
+    expect(c.metrics.signatureLabel).toBe(false);
+    expect(c.output.unmatchedTopic).toBe('un');
+    expect(c.shutdownGracePeriod).toBe(5000);
+  });
+
+  it('lets flags override the environment, and works without a file', () => {
+    const c = loadConfig({
+      env: { LOGSIFT_OUTPUT_TOPIC: 'from-env' },
+      overrides: [
+        { path: ['kafka', 'brokers'], value: ['f:1'], flag: '--brokers' },
+        { path: ['input', 'topics'], value: ['in'], flag: '--input' },
+        { path: ['output', 'topic'], value: 'from-flag', flag: '--output' },
+      ],
+    });
+    expect(c.output.topic).toBe('from-flag');
+    expect(c.kafka.brokers).toEqual(['f:1']);
+  });
+
+  it('names the field and where the bad value came from', async () => {
+    const bad = await file({ ...minimal, kafka: { brokers: ['no-port'] } });
+    expect(() => loadConfig({ file: bad, env: {} })).toThrow(/kafka\.brokers\.0: must be host:port/);
+    try {
+      loadConfig({ file: bad, env: {} });
+    } catch (err) {
+      expect(err).toBeInstanceOf(LogsiftError);
+      expect((err as LogsiftError).field).toBe('kafka.brokers[0]');
+      expect((err as LogsiftError).code).toBe('LOGSIFT_CONFIG_INVALID');
+    }
+    expect(await loader(minimal, { LOGSIFT_HTTP_PORT: 'abc' })).toThrow(/LOGSIFT_HTTP_PORT must be a number/);
+    expect(await loader(minimal, { LOGSIFT_SHUTDOWN_GRACE_PERIOD: 'soon' })).toThrow(/LOGSIFT_SHUTDOWN_GRACE_PERIOD.*not a duration/);
+    expect(await loader({ ...minimal, extra: 1 }, {})).toThrow(/Unrecognized key/);
+    expect(await loader('{oops', {})).toThrow(/not valid JSON/);
+    expect(await loader({ ...minimal, input: {} }, {})).toThrow(/set input.topics or input.topicPattern/);
+    expect(await loader({ ...minimal, delivery: { mode: 'exactly-once' } }, {})).toThrow(/exactly-once delivery is not available/);
+  });
+
+  it('takes secrets from files and never shows them', async () => {
+    const secret = join(dir, 'pw');
+    await writeFile(secret, 's3cret\n');
+    expect(readSecretFile(secret, 'kafka.sasl.passwordFile')).toBe('s3cret');
+    const c = loadConfig({ file: await file({ ...minimal, kafka: { brokers: ['b:1'], sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'hunter2' } } }), env: {} });
+    expect(JSON.stringify(redact(c))).not.toContain('hunter2');
+    expect(await loader({ ...minimal, kafka: { brokers: ['b:1'], sasl: { mechanism: 'plain', username: 'u' } } }, {})).toThrow(/exactly one of password and passwordFile/);
+  });
+});
