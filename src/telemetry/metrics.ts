@@ -43,6 +43,7 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly lag = new Gauge({ name: 'logsift_consumer_lag_messages', help: 'Messages behind the high watermark, per input partition, after the last committed chunk.', labelNames: ['topic', 'partition'] as const, registers: this.registers });
   readonly commitDuration = new Histogram({ name: 'logsift_commit_duration_seconds', help: 'Offset commit latency.', buckets: DURATION_BUCKETS, registers: this.registers });
   readonly produceDuration = new Histogram({ name: 'logsift_produce_duration_seconds', help: 'Time until a chunk\'s records are acknowledged (acks=all).', buckets: DURATION_BUCKETS, registers: this.registers });
+  readonly signatureInfo = new Gauge({ name: 'logsift_signature_info', help: 'One series per KB signature (value 1): root cause and workaround ids, for joins in alerts and dashboards.', labelNames: ['signature_id', 'domain', 'category', 'root_cause', 'workaround_ids'] as const, registers: this.registers });
   readonly kbInfo = new Gauge({ name: 'logsift_knowledge_base_info', help: 'The loaded knowledge base (value 1), by content-hash version.', labelNames: ['kb_version'] as const, registers: this.registers });
   readonly kbRecords = new Gauge({ name: 'logsift_knowledge_base_records', help: 'Records in the loaded knowledge base.', registers: this.registers });
   readonly kbPatterns = new Gauge({ name: 'logsift_knowledge_base_patterns', help: 'Records per compile class (native, prefilter, fallback, rejected).', labelNames: ['class'] as const, registers: this.registers });
@@ -69,11 +70,15 @@ export class LogsiftMetrics implements PipelineObserver {
   expose(openMetrics: boolean): Promise<{ body: string; contentType: string }> {
     const run = async () => {
       const type = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
+      // prom-client's OpenMetrics path renames counters in place (drops `_total`) and never renames
+      // them back, which would break every later text exposition: restore the names afterwards.
+      const names = this.registry.getMetricsAsArray().map((m) => [m, (m as unknown as { name: string }).name] as const);
       (this.registry as unknown as Registry<typeof type>).setContentType(type);
       try {
         return { body: await this.registry.metrics(), contentType: type };
       } finally {
         this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+        for (const [m, name] of names) (m as unknown as { name: string }).name = name;
       }
     };
     const next = this.exposing.then(run, run);
@@ -88,6 +93,14 @@ export class LogsiftMetrics implements PipelineObserver {
     this.kbInfo.reset();
     this.kbInfo.set({ kb_version: kb.version }, 1);
     this.kbRecords.set(kb.size);
+    // Bounded by the KB (one series per record); replaced wholesale, so removed records retire.
+    this.signatureInfo.reset();
+    if (this.options.signatureLabel) {
+      kb.records.forEach((r, i) => {
+        const rootCause = r.root_cause.length > 240 ? `${r.root_cause.slice(0, 239)}…` : r.root_cause;
+        this.signatureInfo.set({ signature_id: r.id, domain: r.domain, category: r.category, root_cause: rootCause, workaround_ids: kb.workaroundIds(i).join(',') }, 1);
+      });
+    }
     for (const [cls, n] of Object.entries(info.patterns)) this.kbPatterns.set({ class: cls }, n);
     this.kbBuildSeconds.reset();
     this.kbBuildSeconds.set({ source: info.fromCache ? 'cache' : 'compile' }, info.buildSeconds);

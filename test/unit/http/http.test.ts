@@ -108,6 +108,10 @@ describe('/metrics', () => {
     const omText = await om.text();
     expect(omText).toMatch(/logsift_signature_matches_total\{signature_id="db\/too-many",domain="test",category="test_error"\} 2 # \{trace_id="0af7651916cd43dd8448eb211c80319c"\} 2/);
     expect(omText.trimEnd().endsWith('# EOF')).toBe(true);
+    // An OpenMetrics scrape must not change the text format served afterwards.
+    const again = await (await fetch(`${base}/metrics`)).text();
+    expect(again).toContain('# TYPE logsift_messages_total counter');
+    expect(again).toContain('logsift_signature_matches_total{signature_id="db/too-many"');
   });
 
   it('retires the series of signatures removed from the KB on reload', async () => {
