@@ -2,9 +2,12 @@
  * `logsift` command line: scan | run | kb check | kb import | dlq replay.
  * Parses arguments, wires dependencies, maps errors to exit codes (0 ok, 1 failure, 2 usage).
  */
+import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
+import { createHttpServer, listen } from '../http/index.js';
+import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
 import { runScan } from './scan.js';
@@ -86,7 +89,24 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     io,
   );
   const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat });
-  const summary = await runScan(options, enricher, io.stdout, io.err, io.stdin);
+  // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.
+  let http: Server | null = null;
+  let metrics: LogsiftMetrics | null = null;
+  if (values['http-port'] !== undefined) {
+    const port = Number(values['http-port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port must be a port number (got "${values['http-port']}")`);
+    metrics = new LogsiftMetrics({ signatureLabel: true });
+    metrics.setKnowledgeBase(kb, matcher.info);
+    http = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true }), enricher: () => enricher });
+    const addr = await listen(http, port, '127.0.0.1');
+    io.err(`logsift: serving /metrics on http://127.0.0.1:${addr.port}/metrics\n`);
+  }
+  let summary;
+  try {
+    summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {});
+  } finally {
+    if (http) await new Promise((resolve) => http.close(resolve));
+  }
   const rate = summary.seconds > 0 ? Math.round(summary.lines / summary.seconds) : 0;
   const share = summary.lines > 0 ? ((100 * summary.matched) / summary.lines).toFixed(1) : '0.0';
   io.err(

@@ -32,7 +32,7 @@ export interface ScanSummary {
 
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
-  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaries: string[]; errors: number }) => void;
+  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }) => void;
 }
 
 function formatText(e: LogsiftEvent): string {
@@ -83,7 +83,7 @@ export async function runScan(
   const flush = async (): Promise<void> => {
     const t0 = process.hrtime.bigint();
     const results = texts.length > 0 ? enricher.enrichBatch(texts, sources) : [];
-    const primaries: string[] = [];
+    const primaryIndexes: number[] = [];
     // Keep input order: errors and events are interleaved by line number.
     let ei = 0;
     for (const r of results) {
@@ -96,7 +96,7 @@ export async function runScan(
       if (r.matched) {
         matched++;
         const id = r.signatureId!;
-        primaries.push(id);
+        primaryIndexes.push(r.ranked[0]!.index);
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       if (r.matched || options.emit === 'all') {
@@ -106,7 +106,7 @@ export async function runScan(
       }
     }
     for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
-    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaries, errors: pendingErrors.length });
+    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, errors: pendingErrors.length });
     lines += pendingErrors.length;
     texts = [];
     sources = [];

@@ -1,0 +1,99 @@
+/**
+ * npm run bench:pipeline — realistic messages (loghub lines with error lines mixed in) through
+ * librdkafka's mock cluster: input → `logsift run` (2,522-record KB) → output, and in the same run a
+ * kafkajs pass-through (consume → produce → commit, no matching) as the baseline. Each runs in its own
+ * process; CPU and RSS are read from /proc. BENCH_MESSAGES sets the count (default 1,000,000).
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Kafka, logLevel } from 'kafkajs';
+
+import { MockCluster } from '../test/helpers/broker.js';
+import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
+import { fmt, loghubLines } from './common.js';
+
+const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
+const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
+const TICKS = 100; // USER_HZ
+
+function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS, rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
+}
+
+async function committed(kafka: Kafka, group: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const r = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return r[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean): Promise<{ seconds: number; cpuPerMsgUs: number; peakMiB: number }> {
+  while (!startWhen()) {
+    if (child.exitCode !== null) throw new Error(`${name} exited early`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const t0 = Date.now();
+  const s0 = procStats(child.pid!);
+  let done = 0;
+  let maxRss = s0.rssMiB;
+  while (done < N) {
+    await new Promise((r) => setTimeout(r, 250));
+    done = await committed(kafka, group, input);
+    maxRss = Math.max(maxRss, procStats(child.pid!).rssMiB);
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const s1 = procStats(child.pid!);
+  child.kill('SIGTERM');
+  return { seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS } });
+  try {
+    const background = loghubLines();
+    const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
+    const lines = Array.from({ length: N }, (_, i) => (i % 4 === 0 ? errors[i % errors.length]! : background[i % background.length]!));
+    writeFileSync(join(dir, 'input.txt'), `${lines.join('\n')}\n`);
+    const t = Date.now();
+    execFileSync('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'in', '-p', '-1', '-l', join(dir, 'input.txt'), '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000']);
+    console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, 1 in 4 an error line) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
+
+    // Baseline: kafkajs pass-through.
+    const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', 'passthrough', 'bench-passthrough'], { stdio: 'ignore' });
+    const base = await measure('pass-through', pt, kafka, 'bench-passthrough', 'in', () => true);
+
+    // logsift run with the 2,522-record KB (compiled database from the cache).
+    let ready = false;
+    const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', 'out', '--group', 'bench-logsift', '--kb', DEADENDS_RECORDS, '--http-port', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info' },
+    });
+    ls.stderr!.on('data', (c: Buffer) => {
+      if (c.toString().includes('"msg":"serving')) ready = true;
+    });
+    const logsift = await measure('logsift run', ls, kafka, 'bench-logsift', 'in', () => ready);
+
+    const rate = (s: { seconds: number }) => N / s.seconds;
+    console.log(`\n${fmt(N)} messages, at-least-once (idempotent producer, acks=all, commit after ack):`);
+    console.log(`  baseline kafkajs pass-through: ${fmt(rate(base))} msgs/s, ${base.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${base.peakMiB.toFixed(0)} MiB`);
+    console.log(`  logsift run (2,522 records):   ${fmt(rate(logsift))} msgs/s, ${logsift.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${logsift.peakMiB.toFixed(0)} MiB`);
+    console.log(`  logsift / pass-through: ${((100 * rate(logsift)) / rate(base)).toFixed(0)}% of the throughput, ${(logsift.cpuPerMsgUs / base.cpuPerMsgUs).toFixed(2)}× the CPU per message`);
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
