@@ -121,10 +121,10 @@ export const ConfigSchema = z
           .enum(['at-least-once', 'exactly-once'])
           .default('at-least-once')
           .refine((m) => m === 'at-least-once', { message: 'exactly-once delivery is not available in this version (it is planned behind the same delivery seam); use at-least-once' }),
-        /** Messages scanned and produced per step. Default 2000. */
-        maxBatchMessages: z.number().int().positive().default(2000),
-        /** Partitions processed at once (each one batch in flight). Default 4. */
-        maxInFlightBatches: z.number().int().positive().default(4),
+        /** Messages scanned and produced per step. Default 5000 (bench:pipeline: 53% → 70% of a pass-through vs 2000). */
+        maxBatchMessages: z.number().int().positive().default(5000),
+        /** Partitions processed at once (each one chunk in flight). Default 8. */
+        maxInFlightBatches: z.number().int().positive().default(8),
         /** Fetch bytes per partition, which bounds the bytes in flight. Default 4MiB. */
         maxBytesPerPartition: byteSize.default(4 * 1024 * 1024),
       })
