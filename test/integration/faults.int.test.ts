@@ -94,7 +94,7 @@ function report(name: string, r: DeliveryReport): void {
 describe('faults on the real protocol', () => {
   it('survives the broker going down for several seconds mid-stream', async () => {
     const s = await scenario(12_000);
-    await s.cluster.command('rtt -1 30');
+    await s.cluster.command('rtt -1 50');
     const d = await s.start();
     await d.waitReady();
     await progress(s, 1000);
@@ -130,7 +130,7 @@ describe('faults on the real protocol', () => {
 
   it('loses nothing when the daemon is SIGKILLed mid-stream and restarted', async () => {
     const s = await scenario(10_000);
-    await s.cluster.command('rtt -1 20');
+    await s.cluster.command('rtt -1 50');
     const first = await s.start();
     await first.waitReady();
     await progress(s, 1000);
@@ -147,7 +147,7 @@ describe('faults on the real protocol', () => {
 
   it('two instances share 8 partitions; one is SIGKILLed and the other takes over', async () => {
     const s = await scenario(12_000, 8);
-    await s.cluster.command('rtt -1 20');
+    await s.cluster.command('rtt -1 50');
     const a = await s.start();
     const b = await s.start();
     await a.waitReady();
@@ -214,7 +214,7 @@ describe('faults on the real protocol', () => {
 
   it('SIGTERM finishes in-flight work, commits and exits 0; a restart resumes without duplicates', async () => {
     const s = await scenario(10_000);
-    await s.cluster.command('rtt -1 20');
+    await s.cluster.command('rtt -1 50');
     const first = await s.start();
     await first.waitReady();
     await progress(s, 1000);
