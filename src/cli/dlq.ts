@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 
 import { loadConfig } from '../config/index.js';
-import { createKafka, HEADER, headerString, type HeaderValue } from '../kafka/index.js';
+import { createKafka, firstHeader, HEADER, headerString, type HeaderValue } from '../kafka/index.js';
 import { createLogger } from '../telemetry/index.js';
 import { UsageError, type Output } from './common.js';
 
@@ -87,7 +87,7 @@ export async function dlqCommand(args: string[], io: Output): Promise<number> {
               const kept: Record<string, Buffer | string> = {};
               for (const [k, v] of Object.entries(headers)) {
                 if (k.startsWith('logsift.dlq.') || k.startsWith('logsift.source.')) continue;
-                const first = Array.isArray(v) ? v[0] : v;
+                const first = firstHeader(v);
                 if (first !== undefined) kept[k] = first;
               }
               out.push({ key: m.key ?? null, value: m.value ?? null, headers: kept });

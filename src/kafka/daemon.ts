@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import type { Enricher } from '../enrich/index.js';
 import { AtLeastOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
-import { HEADER, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
+import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
@@ -27,11 +27,7 @@ export interface DaemonDeps {
 
 const headerGetter = {
   keys: (carrier: Record<string, HeaderValue>) => Object.keys(carrier),
-  get: (carrier: Record<string, HeaderValue>, key: string) => {
-    const v = carrier[key];
-    const first = Array.isArray(v) ? v[0] : v;
-    return first === undefined ? undefined : first.toString();
-  },
+  get: (carrier: Record<string, HeaderValue>, key: string) => headerString(carrier, key),
 };
 
 export class Daemon {

@@ -90,18 +90,21 @@ function sourceHeaders(m: InputMessage): Record<string, string> {
   return { [HEADER.sourceTopic]: m.topic, [HEADER.sourcePartition]: String(m.partition), [HEADER.sourceOffset]: m.offset };
 }
 
-/** A header's first value as a string (kafkajs gives Buffers). */
+/** A header's first value (kafkajs gives a Buffer, or an array for repeated headers). */
+export function firstHeader(v: HeaderValue): Buffer | string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A header's first value as a string. */
 export function headerString(headers: Record<string, HeaderValue>, name: string): string | undefined {
-  const v = headers[name];
-  const first = Array.isArray(v) ? v[0] : v;
-  return first === undefined ? undefined : first.toString();
+  return firstHeader(headers[name])?.toString();
 }
 
 /** The DLQ record: the input untouched (value, key, headers) plus reason and coordinate headers. */
 export function dlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord {
   const headers: Record<string, Buffer | string> = {};
   for (const [k, v] of Object.entries(p.message.headers)) {
-    const first = Array.isArray(v) ? v[0] : v;
+    const first = firstHeader(v);
     if (first !== undefined) headers[k] = first;
   }
   Object.assign(headers, sourceHeaders(p.message), {
