@@ -8,14 +8,13 @@ import type { Server } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
-import { DEFAULT_KB } from './cli/common.js';
+import { DEFAULT_KB, loadKbAndMatcher } from './cli/common.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
 import { Enricher } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
-import { loadKnowledgeBase } from './kb/index.js';
-import { Matcher, describeBuild } from './matcher/index.js';
+import type { Matcher } from './matcher/index.js';
 import { LogsiftMetrics, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
@@ -29,16 +28,17 @@ export interface RunningDaemon {
 
 async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher: Enricher; matcher: Matcher }> {
   const paths = config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB];
-  const { kb, problems } = await loadKnowledgeBase(paths, { allowInvalid: config.kb.allowInvalid });
-  for (const p of problems) logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, `skipped invalid record: ${p.message}`);
-  const matcher = await Matcher.create(kb, {
-    ignoreCase: config.kb.ignoreCase,
-    ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}),
-    onEvent: (e) => {
-      const text = describeBuild(e);
-      if (text) logger.info({ event: e.type }, text);
+  const { kb, matcher } = await loadKbAndMatcher(
+    paths,
+    {
+      allowInvalid: config.kb.allowInvalid,
+      matcher: { ignoreCase: config.kb.ignoreCase, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
     },
-  });
+    {
+      skipped: (p) => logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, `skipped invalid record: ${p.message}`),
+      build: (text, e) => logger.info({ event: e.type }, text),
+    },
+  );
   logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
   return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format }), matcher };
 }

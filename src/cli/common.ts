@@ -3,10 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-import type { LogsiftError} from '../errors.js';
-import { KbValidationError, isLogsiftError } from '../errors.js';
+import { KbValidationError, isLogsiftError, type LogsiftError } from '../errors.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../kb/index.js';
-import { Matcher, describeBuild, type MatcherOptions } from '../matcher/index.js';
+import { Matcher, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
 
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
@@ -24,19 +23,32 @@ export interface Io extends Output {
 
 export class UsageError extends Error {}
 
+/** How a command tells its user about a KB load: lines on stderr for the CLI, logs for the daemon. */
+export interface KbLoadReporter {
+  skipped(problem: LogsiftError): void;
+  build(text: string, event: BuildEvent): void;
+}
+
+export function stderrReporter(io: Output): KbLoadReporter {
+  return {
+    skipped: (p) => io.err(`logsift: skipped invalid record: ${p.location}: ${p.message}\n`),
+    build: (text) => io.err(`logsift: ${text}\n`),
+  };
+}
+
+/** Loads the KB (reporting skipped records) and builds its matcher (reporting compile progress). */
 export async function loadKbAndMatcher(
   paths: readonly string[],
-  options: { allowInvalid: boolean; matcher: MatcherOptions },
-  io: Output,
+  options: { allowInvalid: boolean; matcher: Omit<MatcherOptions, 'onEvent'> },
+  report: KbLoadReporter,
 ): Promise<{ kb: KnowledgeBase; matcher: Matcher }> {
   const { kb, problems } = await loadKnowledgeBase(paths, { allowInvalid: options.allowInvalid });
-  for (const p of problems) io.err(`logsift: skipped invalid record: ${p.location}: ${p.message}\n`);
+  for (const p of problems) report.skipped(p);
   const matcher = await Matcher.create(kb, {
     ...options.matcher,
     onEvent: (e) => {
       const text = describeBuild(e);
-      if (text) io.err(`logsift: ${text}\n`);
-      options.matcher.onEvent?.(e);
+      if (text) report.build(text, e);
     },
   });
   return { kb, matcher };
@@ -46,7 +58,7 @@ export async function loadKbAndMatcher(
 export function formatError(err: unknown): string {
   if (err instanceof KbValidationError) return `logsift: ${err.message}`;
   if (isLogsiftError(err)) {
-    const where = (err as LogsiftError).location;
+    const where = err.location;
     return `logsift: ${where ? `${where}: ` : ''}${err.message}`;
   }
   return `logsift: ${(err as Error)?.message ?? String(err)}`;

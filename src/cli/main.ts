@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
 import { createHttpServer, listen } from '../http/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
-import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, type Io } from './common.js';
+import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
 import { runScan } from './scan.js';
 
@@ -86,7 +86,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
         ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
       },
     },
-    io,
+    stderrReporter(io),
   );
   const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat });
   // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.
