@@ -56,13 +56,9 @@ export class Enricher {
   /** Ranked record indexes for one text (used by the lookup API). */
   rankText(text: string): ReturnType<typeof rankMatches> {
     const [matches] = this.matcher.scan([text]);
-    return rankMatches(text, matches!, this.kb, this.sigIndex, (i) => this.spanLength(i, text));
+    return rankMatches(text, matches!, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text));
   }
 
-  private spanLength(index: number, text: string): number {
-    const s = this.matcher.span(index, text);
-    return s ? s[1] - s[0] : 0;
-  }
 
   /**
    * Enriches a batch. `raw[i]` is the decoded message; JSON extraction may throw JsonRequiredError
@@ -77,7 +73,7 @@ export class Enricher {
     const results = this.matcher.scan(extracted.map((e) => e.text));
     return extracted.map((e, i) => {
       const matches = results[i]!;
-      const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.spanLength(idx, e.text));
+      const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.matcher.spanLength(idx, e.text));
       return new EnrichedMessage(this, ranked, sources[i] ?? {}, e.log);
     });
   }

@@ -95,6 +95,12 @@ export class Matcher {
     return m ? [m.index, m.index + m[0].length] : null;
   }
 
+  /** Length of that span, 0 when there is none (the ranking's tie-break). */
+  spanLength(index: number, text: string): number {
+    const s = this.span(index, text);
+    return s ? s[1] - s[0] : 0;
+  }
+
   private ensureCapacity(bytes: number, messages: number): void {
     if (this.data.length < bytes) this.data = Buffer.allocUnsafe(Math.max(bytes, this.data.length * 2));
     if (this.offsets.length < messages + 1) this.offsets = new Uint32Array(Math.max(messages + 1, this.offsets.length * 2));

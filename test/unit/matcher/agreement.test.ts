@@ -54,10 +54,7 @@ describe('ranking on the dev lines', () => {
     const results = matcher.scan(evaluated.map((l) => l.line));
     let hits = 0;
     evaluated.forEach((l, i) => {
-      const ranked = rankMatches(l.line, results[i]!, kb, index, (r) => {
-        const s = matcher.span(r, l.line);
-        return s ? s[1] - s[0] : 0;
-      });
+      const ranked = rankMatches(l.line, results[i]!, kb, index, (r) => matcher.spanLength(r, l.line));
       if (l.source.includes(kb.records[ranked[0]!.index]!.id)) hits++;
     });
     expect(evaluated.length).toBeGreaterThan(1000);
@@ -71,10 +68,7 @@ describe('ranking on the dev lines', () => {
       const a = enricher.rankText(l.line).map((r) => r.index);
       const index = buildSignatureIndex(kb);
       const shuffled = [...matcher.scan([l.line])[0]!].reverse();
-      const b = rankMatches(l.line, shuffled, kb, index, (r) => {
-        const s = matcher.span(r, l.line);
-        return s ? s[1] - s[0] : 0;
-      }).map((r) => r.index);
+      const b = rankMatches(l.line, shuffled, kb, index, (r) => matcher.spanLength(r, l.line)).map((r) => r.index);
       expect(b).toEqual(a);
     }
   });
