@@ -7,8 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 
-import type { Enricher} from '../enrich/index.js';
-import { type EventSource, type InputFormat, type LogsiftEvent } from '../enrich/index.js';
+import type { Enricher, EventSource, InputFormat, LogsiftEvent } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import { readLines } from './line-reader.js';
 

@@ -98,12 +98,14 @@ export class EventEncoder {
       head = '{"schema":"logsift.event/v1","signature_id":null,"signature":null';
       tail = this.noMatchTail;
     } else {
-      head = this.head[primary] ?? '';
-      tail = this.tail[primary] ?? '';
-      if (head === '') {
+      const cachedHead = this.head[primary];
+      if (cachedHead === undefined) {
         [head, tail] = this.fragments(primary);
         this.head[primary] = head;
         this.tail[primary] = tail;
+      } else {
+        head = cachedHead;
+        tail = this.tail[primary]!;
       }
     }
     let matches = '[';

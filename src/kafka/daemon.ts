@@ -244,7 +244,7 @@ export class Daemon {
         produceSeconds: timing.produceSeconds,
         commitSeconds: timing.commitSeconds,
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
-        lag: Number(highWatermark - BigInt(next) < 0n ? 0n : highWatermark - BigInt(next)),
+        lag: Math.max(0, Number(highWatermark - BigInt(next))),
         primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
