@@ -1,24 +1,16 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { KbValidationError, LogsiftError } from '../../../src/errors.js';
 import { KnowledgeBase, canonToRecord, loadKnowledgeBase, loadRecords, workaroundIds, deadEndIds } from '../../../src/kb/index.js';
 import { DEADENDS_CANONS, DEADENDS_RECORDS, SEED_RECORD } from '../../helpers/shared.js';
 import { record } from '../../helpers/kb.js';
+import { useTempDirs } from '../../helpers/temp.js';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'logsift-kb-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempDir = useTempDirs('logsift-kb');
 
 const valid = (id: string, extra: Record<string, unknown> = {}) => ({
   id,

@@ -1,21 +1,13 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { Matcher, type BuildEvent } from '../../../src/matcher/index.js';
 import { kbOf, record } from '../../helpers/kb.js';
+import { useTempDirs } from '../../helpers/temp.js';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'logsift-matcher-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+const tempDir = useTempDirs('logsift-matcher');
 
 function ids(m: Matcher, kb: ReturnType<typeof kbOf>, texts: string[]): string[][] {
   return m.scan(texts).map((r) => r.map((i) => kb.records[i]!.id));
