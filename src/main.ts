@@ -40,7 +40,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
     },
   );
   logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format }), matcher };
+  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format, minStrength: config.match.minStrength }), matcher };
 }
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {

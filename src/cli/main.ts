@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, Enricher, type InputFormat } from '../enrich/index.js';
 import { createHttpServer, listen } from '../http/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
@@ -46,6 +46,13 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+function strengthFlag(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MIN_STRENGTH;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--min-strength must be a number from 0 to 1 (got "${value}")`);
+  return n;
+}
+
 async function scanCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -63,6 +70,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       'no-cache': { type: 'boolean', default: false },
       'allow-invalid-records': { type: 'boolean', default: false },
       'http-port': { type: 'string' },
+      'min-strength': { type: 'string' },
     },
     strict: true,
   });
@@ -88,7 +96,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     },
     stderrReporter(io),
   );
-  const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat });
+  const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) });
   // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.
   let http: Server | null = null;
   let metrics: LogsiftMetrics | null = null;
@@ -111,7 +119,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   const share = summary.lines > 0 ? ((100 * summary.matched) / summary.lines).toFixed(1) : '0.0';
   io.err(
     `logsift: ${summary.lines} lines in ${summary.seconds.toFixed(2)} s (${rate} lines/s), ` +
-      `${summary.matched} matched (${share}%), ${summary.errors} skipped; kb ${kb.version} (${kb.size} records)\n`,
+      `${summary.matched} matched (${share}%), ${summary.weak} only weakly (below --min-strength ${enricher.minStrength}), ${summary.errors} skipped; kb ${kb.version} (${kb.size} records)\n`,
   );
   if (summary.top.length > 0) {
     io.err('logsift: top signatures:\n');

@@ -16,6 +16,7 @@ const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }
   dlq: { path: ['output', 'dlqTopic'] },
   unmatched: { path: ['output', 'unmatchedTopic'] },
   'http-port': { path: ['http', 'port'], number: true },
+  'min-strength': { path: ['match', 'minStrength'], number: true },
   'log-level': { path: ['log', 'level'] },
 };
 

@@ -24,6 +24,8 @@ export interface ScanOptions {
 export interface ScanSummary {
   lines: number;
   matched: number;
+  /** Lines whose matches were all weak (below --min-strength): no primary, not in `matched`. */
+  weak: number;
   errors: number;
   seconds: number;
   top: { id: string; count: number }[];
@@ -31,7 +33,7 @@ export interface ScanSummary {
 
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
-  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }) => void;
+  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; weak: number; errors: number }) => void;
 }
 
 function formatText(e: LogsiftEvent): string {
@@ -55,6 +57,7 @@ export async function runScan(
   const started = process.hrtime.bigint();
   let lines = 0;
   let matched = 0;
+  let weak = 0;
   let errors = 0;
   let out: string[] = [];
   let outBytes = 0;
@@ -83,6 +86,7 @@ export async function runScan(
     const t0 = process.hrtime.bigint();
     const results = texts.length > 0 ? enricher.enrichBatch(texts, sources) : [];
     const primaryIndexes: number[] = [];
+    let weakLines = 0;
     // Keep input order: errors and events are interleaved by line number.
     let ei = 0;
     for (const r of results) {
@@ -92,10 +96,14 @@ export async function runScan(
         emitError(pe.lineNo, pe.code, pe.message);
       }
       lines++;
+      if (r.weak) {
+        weak++;
+        weakLines++;
+      }
       if (r.matched) {
         matched++;
         const id = r.signatureId!;
-        primaryIndexes.push(r.ranked[0]!.index);
+        primaryIndexes.push(r.primary!.index);
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       if (r.matched || options.emit === 'all') {
@@ -105,7 +113,7 @@ export async function runScan(
       }
     }
     for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
-    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, errors: pendingErrors.length });
+    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, weak: weakLines, errors: pendingErrors.length });
     lines += pendingErrors.length;
     texts = [];
     sources = [];
@@ -131,7 +139,7 @@ export async function runScan(
   await write(true);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([id, count]) => ({ id, count }));
-  return { lines, matched, errors, seconds, top };
+  return { lines, matched, weak, errors, seconds, top };
 }
 
 /** Byte offset of the first invalid UTF-8 sequence (for the error message), or -1. */

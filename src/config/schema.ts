@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_MESSAGE_FIELDS } from '../enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH } from '../enrich/index.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/;
@@ -127,6 +127,17 @@ export const ConfigSchema = z
         maxInFlightBatches: z.number().int().positive().default(8),
         /** Fetch bytes per partition, which bounds the bytes in flight. Default 4MiB. */
         maxBytesPerPartition: byteSize.default(4 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    match: z
+      .object({
+        /**
+         * Matches weaker than this (match strength in [0, 1]: how much of the record's signature the
+         * message shows) never become the primary; a message with only weak matches is unmatched for
+         * routing and metrics. 0 restores pure regex semantics. Default 0.5 (calibrated: README).
+         */
+        minStrength: z.number().min(0).max(1).default(DEFAULT_MIN_STRENGTH),
       })
       .strict()
       .prefault({}),

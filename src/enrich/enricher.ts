@@ -6,37 +6,56 @@ import type { KnowledgeBase } from '../kb/index.js';
 import type { Matcher } from '../matcher/index.js';
 import { EventEncoder, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
 import { extractText, type InputFormat } from './extract.js';
-import { buildSignatureIndex, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
+import { buildSignatureIndex, primaryOf, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
 
 export interface EnrichOptions {
   fields: readonly string[];
   format: InputFormat;
+  /**
+   * Matches below this strength are weak: listed, never the primary. 0 = pure regex semantics.
+   * Default {@link DEFAULT_MIN_STRENGTH}.
+   */
+  minStrength?: number;
 }
+
+/** The default `match.minStrength`, calibrated on the dev set (README: "Match strength"). */
+export const DEFAULT_MIN_STRENGTH = 0.5;
 
 /** One enriched message. The event object and its JSON are made on demand (hot path: only `json()`). */
 export class EnrichedMessage {
+  /** The primary match, or null when nothing matched or every match is weak. */
+  readonly primary: RankedMatch | null;
+
   constructor(
     private readonly enricher: Enricher,
     readonly ranked: readonly RankedMatch[],
     readonly source: EventSource,
     readonly log: unknown,
-  ) {}
+  ) {
+    this.primary = primaryOf(ranked, enricher.minStrength);
+  }
 
+  /** Has a primary: routed as matched, counted per signature. */
   get matched(): boolean {
-    return this.ranked.length > 0;
+    return this.primary !== null;
+  }
+
+  /** Matched only weakly: `matches` is not empty, but there is no primary. Routed as unmatched. */
+  get weak(): boolean {
+    return this.primary === null && this.ranked.length > 0;
   }
 
   /** Primary record id, or null. */
   get signatureId(): string | null {
-    return this.ranked.length > 0 ? this.enricher.kb.records[this.ranked[0]!.index]!.id : null;
+    return this.primary ? this.enricher.kb.records[this.primary.index]!.id : null;
   }
 
   get event(): LogsiftEvent {
-    return buildEvent(this.ranked, this.enricher.kb, this.source, this.log);
+    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, this.log);
   }
 
   json(): string {
-    return this.enricher.encoder.encode(this.ranked, this.source, this.log);
+    return this.enricher.encoder.encode(this.ranked, this.primary !== null, this.source, this.log);
   }
 }
 
@@ -53,7 +72,11 @@ export class Enricher {
     this.encoder = new EventEncoder(kb);
   }
 
-  /** Ranked record indexes for one text (used by the lookup API). */
+  get minStrength(): number {
+    return this.options.minStrength ?? DEFAULT_MIN_STRENGTH;
+  }
+
+  /** Ranked record indexes with strengths for one text (used by the lookup API). */
   rankText(text: string): ReturnType<typeof rankMatches> {
     const [matches] = this.matcher.scan([text]);
     return rankMatches(text, matches!, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text));

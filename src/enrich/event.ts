@@ -29,7 +29,12 @@ export interface LogsiftEvent {
   schema: typeof EVENT_SCHEMA;
   signature_id: string | null;
   signature: string | null;
+  /** The primary's match strength in [0, 1]; null without a primary. */
+  strength: number | null;
+  /** Every matched record, best first, weak ones included. */
   matches: string[];
+  /** Each listed match's strength, in the order of `matches`. */
+  match_strengths: number[];
   root_cause: string | null;
   workaround_ids: string[];
   dead_end_ids: string[];
@@ -42,14 +47,20 @@ export interface LogsiftEvent {
   log: unknown;
 }
 
-export function buildEvent(ranked: readonly RankedMatch[], kb: KnowledgeBase, source: EventSource, log: unknown): LogsiftEvent {
-  const primary = ranked.length > 0 ? ranked[0]!.index : -1;
+/**
+ * The event of one message. `hasPrimary`: the first ranked match is the primary (strong enough);
+ * otherwise every match is weak and the event has no signature.
+ */
+export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown): LogsiftEvent {
+  const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
   const record = primary >= 0 ? kb.records[primary]! : undefined;
   return {
     schema: EVENT_SCHEMA,
     signature_id: record?.id ?? null,
     signature: record?.signature ?? null,
+    strength: record ? ranked[0]!.strength : null,
     matches: ranked.map((m) => kb.records[m.index]!.id),
+    match_strengths: ranked.map((m) => m.strength),
     root_cause: record?.root_cause ?? null,
     workaround_ids: record ? [...kb.workaroundIds(primary)] : [],
     dead_end_ids: record ? deadEndIds(record) : [],
@@ -83,15 +94,15 @@ export class EventEncoder {
 
   private fragments(primary: number): [string, string] {
     // Build the full event for an empty match list and cut it where `matches` and `source` go.
-    const e = JSON.stringify(buildEvent(primary >= 0 ? [{ index: primary, score: 0 }] : [], this.kb, {}, null));
-    const m = e.indexOf(',"matches":');
+    const e = JSON.stringify(buildEvent(primary >= 0 ? [{ index: primary, strength: 0, score: 0 }] : [], primary >= 0, this.kb, {}, null));
+    const m = e.indexOf(',"strength":');
     const afterMatches = e.indexOf(',"root_cause":');
     const s = e.lastIndexOf(',"source":');
     return [e.slice(0, m), e.slice(afterMatches, s)];
   }
 
-  encode(ranked: readonly RankedMatch[], source: EventSource, log: unknown): string {
-    const primary = ranked.length > 0 ? ranked[0]!.index : -1;
+  encode(ranked: readonly RankedMatch[], hasPrimary: boolean, source: EventSource, log: unknown): string {
+    const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
     let head: string;
     let tail: string;
     if (primary < 0) {
@@ -109,7 +120,13 @@ export class EventEncoder {
       }
     }
     let matches = '[';
-    for (let i = 0; i < ranked.length; i++) matches += (i > 0 ? ',' : '') + this.ids[ranked[i]!.index];
-    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
+    let strengths = '[';
+    for (let i = 0; i < ranked.length; i++) {
+      const sep = i > 0 ? ',' : '';
+      matches += sep + this.ids[ranked[i]!.index];
+      strengths += sep + String(ranked[i]!.strength);
+    }
+    const strength = primary >= 0 ? String(ranked[0]!.strength) : 'null';
+    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
   }
 }

@@ -1,18 +1,23 @@
 /**
- * Chooses the primary record when several match, deterministically.
+ * Orders a message's matches, best first, deterministically:
  *
- *   score = LCS(signature, text) / 4 + present − 2 · missing
+ * 1. higher match strength (strength.ts: how much of the record's signature the message shows);
+ * 2. higher score = LCS(signature, text) / 4 + present − 2 · missing, where LCS is the longest common
+ *    substring (case-folded) of the record's signature and the scanned text and present/missing count
+ *    the signature's alphanumeric tokens found / not found among the text's tokens;
+ * 3. higher record confidence, then the longer regex match span, then the record id.
  *
- * LCS is the longest common substring (case-folded) of the record's signature and the scanned text;
- * present/missing count the signature's alphanumeric tokens found / not found among the text's
- * tokens. Ties: higher record confidence, then longer regex match span, then record id.
- * On shared/eval/dev-lines.jsonl this picks a `source` record on 99.4% of the lines whose source
- * regex matches (deadends.dev's own scorer: about 98.9%); see test/unit/enrich/rank.test.ts.
+ * The primary is the first match if it is strong enough (`primaryOf`). On shared/eval/dev-lines.jsonl
+ * this picks a `source` record on 99.5% of the lines whose source regex matches; see
+ * test/unit/matcher/agreement.test.ts.
  */
 import type { KnowledgeBase } from '../kb/index.js';
+import { StrengthIndex, type StrengthScorer } from './strength.js';
 
 export interface RankedMatch {
   index: number;
+  /** Match strength in [0, 1] (3 decimals). */
+  strength: number;
   score: number;
 }
 
@@ -88,6 +93,7 @@ export class SuffixAutomaton {
 }
 
 export interface SignatureIndex {
+  strength: StrengthScorer;
   lower: string[];
   tokens: string[][];
   /** Built on first use: most records never match anything in a given stream. */
@@ -96,7 +102,7 @@ export interface SignatureIndex {
 
 export function buildSignatureIndex(kb: KnowledgeBase): SignatureIndex {
   const lower = kb.records.map((r) => r.signature.toLowerCase());
-  return { lower, tokens: lower.map((s) => s.match(TOKEN) ?? []), automata: new Array<SuffixAutomaton | undefined>(lower.length) };
+  return { strength: new StrengthIndex(kb), lower, tokens: lower.map((s) => s.match(TOKEN) ?? []), automata: new Array<SuffixAutomaton | undefined>(lower.length) };
 }
 
 /** Reference O(|a|·|b|) longest common substring, kept to check the automaton against. */
@@ -134,8 +140,8 @@ export function scoreMatch(index: SignatureIndex, record: number, textLower: str
 }
 
 /**
- * All matches in rank order (best first). `span` gives a match's length for the tie-break; it is
- * only called for ties, so the exact engine rarely runs.
+ * All matches in rank order (best first), each with its strength. `span` gives a match's length for
+ * the last tie-break; it is only called for ties, so the exact engine rarely runs.
  */
 export function rankMatches(
   text: string,
@@ -144,16 +150,20 @@ export function rankMatches(
   index: SignatureIndex,
   span: (recordIndex: number) => number,
 ): RankedMatch[] {
-  if (matches.length === 1) return [{ index: matches[0]!, score: 0 }];
+  if (matches.length === 0) return [];
+  const strengthOf = index.strength.scorer(text);
+  if (matches.length === 1) return [{ index: matches[0]!, strength: strengthOf(matches[0]!), score: 0 }];
   const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
   const textTokens = new Set(textLower.match(TOKEN) ?? []);
   const ranked = matches.map((i) => ({
     index: i,
+    strength: strengthOf(i),
     score: scoreMatch(index, i, textLower, textTokens),
     confidence: kb.records[i]!.confidence ?? 0,
     span: -1,
   }));
   ranked.sort((a, b) => {
+    if (a.strength !== b.strength) return b.strength - a.strength;
     if (a.score !== b.score) return b.score - a.score;
     if (a.confidence !== b.confidence) return b.confidence - a.confidence;
     if (a.span < 0) a.span = span(a.index);
@@ -163,5 +173,14 @@ export function rankMatches(
     const idb = kb.records[b.index]!.id;
     return ida < idb ? -1 : ida > idb ? 1 : 0;
   });
-  return ranked.map(({ index, score }) => ({ index, score }));
+  return ranked.map(({ index, strength, score }) => ({ index, strength, score }));
+}
+
+/**
+ * The primary match: the best-ranked one if its strength reaches `minStrength`, else none (all the
+ * matches are weak). `minStrength` 0 gives pure regex semantics: any match can be the primary.
+ */
+export function primaryOf(ranked: readonly RankedMatch[], minStrength: number): RankedMatch | null {
+  const first = ranked[0];
+  return first !== undefined && first.strength >= minStrength ? first : null;
 }

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { Enricher } from '../enrich/index.js';
+import { primaryOf, type Enricher } from '../enrich/index.js';
 import { deadEndIds } from '../kb/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 
@@ -88,12 +88,15 @@ async function matchView(enricher: Enricher, req: IncomingMessage): Promise<unkn
   } else throw new HttpError(415, 'send application/json {"text": …} or text/plain');
   const ranked = enricher.rankText(text);
   const kb = enricher.kb;
+  const primary = primaryOf(ranked, enricher.minStrength);
   return {
     kb_version: kb.version,
-    signature_id: ranked.length > 0 ? kb.records[ranked[0]!.index]!.id : null,
+    signature_id: primary ? kb.records[primary.index]!.id : null,
+    strength: primary ? primary.strength : null,
+    min_strength: enricher.minStrength,
     matches: ranked.map((m) => {
       const r = kb.records[m.index]!;
-      return { id: r.id, score: m.score, signature: r.signature, root_cause: r.root_cause, domain: r.domain, category: r.category, workaround_ids: kb.workaroundIds(m.index) };
+      return { id: r.id, strength: m.strength, weak: m.strength < enricher.minStrength, score: m.score, signature: r.signature, root_cause: r.root_cause, domain: r.domain, category: r.category, workaround_ids: kb.workaroundIds(m.index) };
     }),
   };
 }

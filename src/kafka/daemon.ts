@@ -237,6 +237,7 @@ export class Daemon {
         messages: messages.length,
         bytes: result.bytes,
         matched: result.matched,
+        weak: result.weak,
         unmatched: result.unmatched,
         deadLettered: result.poison.length,
         produced: result.records.length,
@@ -245,7 +246,7 @@ export class Daemon {
         commitSeconds: timing.commitSeconds,
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
-        primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
+        primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.primary!.index),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
       };

@@ -10,6 +10,8 @@ export interface BatchReport {
   messages: number;
   bytes: number;
   matched: number;
+  /** Of the unmatched, those with only weak matches. */
+  weak: number;
   unmatched: number;
   deadLettered: number;
   produced: number;

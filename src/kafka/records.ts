@@ -56,6 +56,8 @@ export interface ProcessResult {
   enriched: { message: InputMessage; result: EnrichedMessage }[];
   poison: Poison[];
   matched: number;
+  /** Unmatched messages that had only weak matches (below match.minStrength); included in `unmatched`. */
+  weak: number;
   unmatched: number;
   bytes: number;
   scanSeconds: number;
@@ -169,12 +171,14 @@ export function processMessages(messages: readonly InputMessage[], enricher: Enr
   const enriched: ProcessResult['enriched'] = [];
   let matched = 0;
   let unmatched = 0;
+  let weak = 0;
   scanned.forEach((o, i) => {
     const r = results[i]!;
     enriched.push({ message: o.message, result: r });
     const topic = r.matched ? options.outputTopic : options.unmatchedTopic;
     if (r.matched) matched++;
     else unmatched++;
+    if (r.weak) weak++;
     if (topic === null) return;
     const headers: Record<string, Buffer | string> = { ...sourceHeaders(o.message), [HEADER.kbVersion]: enricher.kb.version };
     const sig = r.signatureId;
@@ -189,5 +193,5 @@ export function processMessages(messages: readonly InputMessage[], enricher: Enr
   });
   const dlq = poison.map((p) => dlqRecord(p, options.dlqTopic, now));
   // Output order follows input offsets; DLQ records go to their own topic.
-  return { records: [...records, ...dlq], enriched, poison, matched, unmatched, bytes, scanSeconds };
+  return { records: [...records, ...dlq], enriched, poison, matched, weak, unmatched, bytes, scanSeconds };
 }

@@ -717,6 +717,11 @@ function emitJs(node: Node, global: Flags): string {
   return rec(node);
 }
 
+/** The syntax tree of one Python regular expression (throws PyRegexSyntaxError). */
+export function parsePyRegex(source: string, ignoreCase = true): Node {
+  return new Parser(source, globalFlags(source, ignoreCase)).parse();
+}
+
 /**
  * Translates one Python regular expression. `ignoreCase` is the default applied when the expression
  * has no `(?i)` of its own (logsift matches case-insensitively by default, like deadends.dev).

@@ -34,6 +34,11 @@ export class LogsiftMetrics implements PipelineObserver {
 
   readonly matches: Counter<'signature_id' | 'domain' | 'category'> | Counter<'domain' | 'category'>;
   readonly messages = new Counter({ name: 'logsift_messages_total', help: 'Input messages by outcome (matched, unmatched, dead_lettered).', labelNames: ['outcome'] as const, registers: this.registers });
+  readonly weakMatches = new Counter({
+    name: 'logsift_weak_matches_total',
+    help: 'Messages whose regex matches were all weaker than match.minStrength: no primary, counted as unmatched (no signature label).',
+    registers: this.registers,
+  });
   readonly eventsProduced = new Counter({ name: 'logsift_events_produced_total', help: 'Records produced (events to the output and unmatched topics, and DLQ records).', registers: this.registers });
   readonly produceErrors = new Counter({ name: 'logsift_produce_errors_total', help: 'Failed deliveries (produce or commit); the batch is retried.', registers: this.registers });
   readonly deadLettered = new Counter({ name: 'logsift_dead_letter_messages_total', help: 'Messages sent to the dead-letter topic, by reason.', labelNames: ['reason'] as const, registers: this.registers });
@@ -141,6 +146,7 @@ export class LogsiftMetrics implements PipelineObserver {
     this.countMatches(r.primaries, r.traceId);
     this.messages.inc({ outcome: 'matched' }, r.matched);
     this.messages.inc({ outcome: 'unmatched' }, r.unmatched);
+    this.weakMatches.inc(r.weak);
     this.messages.inc({ outcome: 'dead_lettered' }, r.deadLettered);
     for (const reason of r.dlqReasons) this.deadLettered.inc({ reason });
     this.eventsProduced.inc(r.produced);
@@ -154,7 +160,8 @@ export class LogsiftMetrics implements PipelineObserver {
   }
 
   /** For `logsift scan --http-port`: the same counters without Kafka. */
-  scanBatch(b: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }): void {
+  scanBatch(b: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; weak: number; errors: number }): void {
+    this.weakMatches.inc(b.weak);
     this.countMatches(b.primaryIndexes);
     this.messages.inc({ outcome: 'matched' }, b.primaryIndexes.length);
     this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaryIndexes.length);

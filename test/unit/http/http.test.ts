@@ -86,13 +86,14 @@ describe('lookup API', () => {
 describe('/metrics', () => {
   it('passes promtool check metrics, with per-signature counts and exemplars in OpenMetrics', async () => {
     metrics.batch({
-      topic: 'in', partition: 0, messages: 3, bytes: 120, matched: 2, unmatched: 1, deadLettered: 0, produced: 3,
+      topic: 'in', partition: 0, messages: 3, bytes: 120, matched: 2, weak: 1, unmatched: 1, deadLettered: 0, produced: 3,
       scanSeconds: 0.001, produceSeconds: 0.002, commitSeconds: 0.001, totalSeconds: 0.004, lag: 7,
       primaries: [0, 0], dlqReasons: [], traceId: '0af7651916cd43dd8448eb211c80319c',
     });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('logsift_signature_matches_total{signature_id="db/too-many",domain="test",category="test_error"} 2');
     expect(text).toContain('logsift_consumer_lag_messages{topic="in",partition="0"} 7');
+    expect(text).toContain('logsift_weak_matches_total 1');
     expect(text).toContain(`logsift_knowledge_base_info{kb_version="${kb.version}"} 1`);
     expect(text).toContain('nodejs_heap_size_used_bytes');
     const dir = await mkdtemp(join(tmpdir(), 'logsift-promtool-'));

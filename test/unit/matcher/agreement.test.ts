@@ -2,12 +2,17 @@
  * The contract: a record matches a message when its regex, under Python `re` with IGNORECASE, finds
  * a match anywhere in it. shared/eval/dev-lines.jsonl holds Python's answers for 3,181 lines.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { Enricher, buildSignatureIndex, rankMatches } from '../../../src/enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, Enricher, buildSignatureIndex, rankMatches } from '../../../src/enrich/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { DEADENDS_RECORDS, TEST_CACHE_DIR, readDevLines, type DevLine } from '../../helpers/shared.js';
+import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines, type DevLine } from '../../helpers/shared.js';
+
+const WILD_ERRORS = join(REPO_ROOT, 'test', 'fixtures', 'wild-errors.jsonl');
 
 let kb: KnowledgeBase;
 let matcher: Matcher;
@@ -47,18 +52,65 @@ describe('agreement with Python re on the dev lines', () => {
   });
 });
 
-describe('ranking on the dev lines', () => {
-  it('picks a source record as primary on >= 99% of lines whose source regex matches', () => {
-    const index = buildSignatureIndex(kb);
+describe('ranking and match strength on the dev lines (auto input format, as scan and run use)', () => {
+  const primaryOf = (e: Enricher, line: string): string | null => e.enrichBatch([line], [{}])[0]!.signatureId;
+
+  it('picks a source record as primary on >= 98.5% of lines whose source regex matches', () => {
+    const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
     const evaluated = lines.filter((l) => l.source.some((s) => l.matches.includes(s)));
-    const results = matcher.scan(evaluated.map((l) => l.line));
-    let hits = 0;
-    evaluated.forEach((l, i) => {
-      const ranked = rankMatches(l.line, results[i]!, kb, index, (r) => matcher.spanLength(r, l.line));
-      if (l.source.includes(kb.records[ranked[0]!.index]!.id)) hits++;
-    });
+    const results = enricher.enrichBatch(evaluated.map((l) => l.line), evaluated.map(() => ({})));
+    const hits = evaluated.filter((l, i) => l.source.includes(results[i]!.signatureId ?? '')).length;
     expect(evaluated.length).toBeGreaterThan(1000);
-    expect(hits / evaluated.length).toBeGreaterThanOrEqual(0.99);
+    expect(hits / evaluated.length).toBeGreaterThanOrEqual(0.985);
+  });
+
+  it('gives a primary to <= 1% of the background lines (real logs, source: [])', () => {
+    const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const background = lines.filter((l) => l.source.length === 0);
+    const results = enricher.enrichBatch(background.map((l) => l.line), background.map(() => ({})));
+    const withPrimary = results.filter((r) => r.matched).length;
+    expect(background.length).toBeGreaterThan(1000);
+    // Without the threshold a quarter of them get one: the measure, not the data, makes the difference.
+    const pure = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto', minStrength: 0 });
+    expect(pure.enrichBatch(background.map((l) => l.line), background.map(() => ({}))).filter((r) => r.matched).length / background.length).toBeGreaterThan(0.2);
+    expect(withPrimary / background.length).toBeLessThanOrEqual(0.01);
+  });
+
+  it('keeps every regex match in `matches`, weak ones included, with a strength each (raw format: the Python contract)', () => {
+    const enricher = new Enricher(kb, matcher, { fields: [], format: 'raw' });
+    const results = enricher.enrichBatch(lines.map((l) => l.line), lines.map(() => ({})));
+    lines.forEach((l, i) => {
+      const e = results[i]!.event;
+      expect([...e.matches].sort()).toEqual([...l.matches].sort());
+      expect(e.match_strengths).toHaveLength(e.matches.length);
+      for (const s of e.match_strengths) expect(s >= 0 && s <= 1).toBe(true);
+      // Ranking is consistent with strength: best first, and the primary is the strongest match.
+      for (let k = 1; k < e.match_strengths.length; k++) expect(e.match_strengths[k]).toBeLessThanOrEqual(e.match_strengths[k - 1]!);
+      if (e.signature_id !== null) expect(e.strength).toBe(e.match_strengths[0]);
+    });
+  });
+
+  it('--min-strength 0 restores pure regex semantics: every matched line has a primary', () => {
+    const pure = new Enricher(kb, matcher, { fields: [], format: 'raw', minStrength: 0 });
+    const matchedLines = lines.filter((l) => l.matches.length > 0).slice(0, 400);
+    for (const l of matchedLines) expect(primaryOf(pure, l.line)).not.toBeNull();
+  });
+
+  it('keeps the right primary on real-world error lines written unlike the signatures (test/fixtures/wild-errors.jsonl)', () => {
+    // Lines as kubelet, mongod, PostgreSQL, the JVM, nginx, … really print them, labelled by hand with
+    // the records that explain them ([] where none does). Not tuned against: a check that real errors
+    // are not silenced along with the noise.
+    const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const wild = readFileSync(WILD_ERRORS, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: string; expect: string[] });
+    const labelled = wild.filter((w) => w.expect.length > 0);
+    const right = labelled.filter((w) => w.expect.includes(primaryOf(enricher, w.line) ?? '')).length;
+    const wrong = wild.filter((w) => {
+      const p = primaryOf(enricher, w.line);
+      return p !== null && !w.expect.includes(p);
+    }).length;
+    expect(labelled.length).toBeGreaterThanOrEqual(30);
+    expect(right / labelled.length).toBeGreaterThanOrEqual(0.85);
+    expect(wrong / wild.length).toBeLessThanOrEqual(0.12);
   });
 
   it('is deterministic: the same line always ranks the same way, whatever the match order', () => {

@@ -1,0 +1,190 @@
+/**
+ * Match strength: how much of a record's signature a message actually shows, in [0, 1].
+ *
+ * A regex match says only that the message contains *some* text the record's regex accepts; with
+ * broad regexes (`6.4`, `amp.*error`, `authentication.*fail`) that is most log lines. Strength asks the
+ * question a person would: does the message say what the record's signature says?
+ *
+ *   strength = max over the record's forms F of  Σ w(t), t ∈ F ∩ tokens(message)  /  Σ w(t), t ∈ F
+ *
+ * - A *form* is a set of fixed words of the record: the words of its signature, and the words of each
+ *   alternative of its regex that spells out a phrase of at least {@link MIN_PHRASE_WORDS} fixed
+ *   words of three or more characters (`FATAL:\s+sorry, too many clients already` is a second way the record's error is written;
+ *   a one- or two-word alternative such as `OOM` or `not found` is not evidence of anything).
+ * - Variable parts never count, for or against: numbers, durations and sizes, hex and UUIDs, IPv4
+ *   addresses and ports, paths, URLs and quoted names are cut out of the forms before their words are
+ *   taken. `MOVED 3999 127.0.0.1:7002` is the single word `moved`.
+ * - Words are maximal runs of letters, digits and `_`, lower-cased: identifiers stay whole, so
+ *   `NOT_FOUND`, `CrashLoopBackOff` and `MemoryError` are one word each and `MemoryError` is not found
+ *   inside `OutOfMemoryError`.
+ * - w(t) is the word's inverse document frequency over the knowledge base's own signatures,
+ *   `ln((N + 1) / (df + 1)) + 1`: a word most records use (`error`, `failed`, `the`) weighs little, a
+ *   word few records use (`crashloopbackoff`, `sorry`, `ECONNREFUSED`) weighs much. It needs no corpus
+ *   but the KB, so it means the same on any user's logs.
+ *
+ * Pure: depends on the KB only; no clock, no I/O. Forms are built per record on first use.
+ */
+import type { KnowledgeBase } from '../kb/index.js';
+import { parsePyRegex, type Node } from '../matcher/pyregex.js';
+
+/** Regex alternatives with fewer fixed words (of {@link MIN_PHRASE_WORD_CHARS}+ characters) are not signature forms. */
+export const MIN_PHRASE_WORDS = 4;
+/** `of`, `to`, or `ms` left of `\d+ms`, do not make a phrase. */
+export const MIN_PHRASE_WORD_CHARS = 3;
+/** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
+export const MAX_STRENGTH_TEXT_CHARS = 16_384;
+
+const WORD = /[\p{L}\p{N}_]+/gu;
+
+/**
+ * Variable parts of a signature: cut out before its words are taken. Order matters: URLs and quoted
+ * names before paths, addresses before plain numbers.
+ */
+const VARIABLE = new RegExp(
+  [
+    String.raw`[a-z][a-z0-9+.-]*://\S+`, // URL
+    String.raw`'[^'\n]{0,80}'|"[^"\n]{0,80}"|\x60[^\x60\n]{0,80}\x60`, // quoted name
+    String.raw`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b`, // IPv4[:port]
+    String.raw`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`, // UUID
+    String.raw`\b0x[0-9a-f]+\b`, // hex literal
+    String.raw`(?:[a-z]:)?(?:[\\/][\w.@-]+){2,}[\\/]?`, // path
+    String.raw`\b(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s|d)){2,}\b`, // compound duration: 5m0s, 1h30m
+    String.raw`\b\d+(?:\.\d+)?(?:ms|us|ns|s|m|h|d|kb|mb|gb|kib|mib|gib|b|%)?\b`, // number, duration, size
+  ].join('|'),
+  'giu',
+);
+
+/** Lower-cased words of a text. */
+export function words(text: string): string[] {
+  return text.toLowerCase().match(WORD) ?? [];
+}
+
+/** The fixed words of a signature-like text: variable parts cut out, pure numbers dropped. */
+export function fixedWords(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(text.replace(VARIABLE, ' '))) if (!/^\p{N}+$/u.test(w)) out.push(w);
+  return [...new Set(out)];
+}
+
+/** The message side: its words as a set, computed once per message and shared by all its matches. */
+export function messageWords(text: string): ReadonlySet<string> {
+  return new Set(words(text.length > MAX_STRENGTH_TEXT_CHARS ? text.slice(0, MAX_STRENGTH_TEXT_CHARS) : text));
+}
+
+/**
+ * The literal text of each top-level alternative of a regex (a regex that is one group of
+ * alternatives counts as its alternatives). Anything that is not a fixed character — `.`, classes,
+ * `\d`, optional or repeated parts, look-arounds — becomes a word break.
+ */
+export function regexAlternativeLiterals(regex: string): string[] {
+  let ast: Node;
+  try {
+    ast = parsePyRegex(regex);
+  } catch {
+    return [];
+  }
+  let top: Node = ast;
+  while (top.t === 'group' || (top.t === 'seq' && top.items.length === 1)) top = top.t === 'group' ? top.body : top.items[0]!;
+  const alts = top.t === 'alt' ? top.alts : [ast];
+  return alts.map((a) => {
+    const out: string[] = [];
+    literal(a, out);
+    return out.join('');
+  });
+}
+
+function literal(node: Node, out: string[]): void {
+  switch (node.t) {
+    case 'char':
+      out.push(String.fromCodePoint(node.cp));
+      return;
+    case 'seq':
+      for (const item of node.items) literal(item, out);
+      return;
+    case 'group':
+    case 'atomic':
+      literal(node.body, out);
+      return;
+    case 'quant':
+      // `x+` still shows one x; `x?`, `x*` may show nothing: a break either way after it.
+      if (node.min >= 1) literal(node.body, out);
+      out.push(' ');
+      return;
+    case 'alt':
+      // A nested choice: only the words all its branches share would be fixed; keep it simple, a break.
+      out.push(' ');
+      return;
+    default:
+      out.push(' ');
+  }
+}
+
+interface Form {
+  words: string[];
+  weights: Float64Array;
+  total: number;
+}
+
+/** What ranking needs: the strength of each matched record on one message. */
+export interface StrengthScorer {
+  /** Prepares one message (its words are taken once) and returns its per-record strength. */
+  scorer(text: string): (index: number) => number;
+}
+
+export class StrengthIndex implements StrengthScorer {
+  private readonly df = new Map<string, number>();
+  private readonly n: number;
+  private readonly forms: (Form[] | undefined)[];
+
+  constructor(private readonly kb: KnowledgeBase) {
+    this.n = kb.records.length;
+    for (const r of kb.records) for (const w of fixedWords(r.signature)) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+    this.forms = new Array<Form[] | undefined>(this.n);
+  }
+
+  /** The inverse document frequency of a word over the KB's signatures. */
+  weight(word: string): number {
+    return Math.log((this.n + 1) / ((this.df.get(word) ?? 0) + 1)) + 1;
+  }
+
+  private form(ws: readonly string[]): Form {
+    const weights = Float64Array.from(ws, (w) => this.weight(w));
+    let total = 0;
+    for (const w of weights) total += w;
+    return { words: [...ws], weights, total };
+  }
+
+  /** The record's forms: its signature's fixed words, then each regex alternative phrase of ≥ 4 words. */
+  formsOf(index: number): readonly Form[] {
+    let forms = this.forms[index];
+    if (!forms) {
+      const record = this.kb.records[index]!;
+      forms = [];
+      const sig = fixedWords(record.signature);
+      if (sig.length > 0) forms.push(this.form(sig));
+      for (const alt of regexAlternativeLiterals(record.regex)) {
+        const ws = fixedWords(alt);
+        if (ws.filter((w) => w.length >= MIN_PHRASE_WORD_CHARS).length >= MIN_PHRASE_WORDS) forms.push(this.form(ws));
+      }
+      this.forms[index] = forms;
+    }
+    return forms;
+  }
+
+  scorer(text: string): (index: number) => number {
+    const message = messageWords(text);
+    return (index) => this.strength(index, message);
+  }
+
+  /** Strength of record `index` on a message with these words, rounded to 3 decimals. */
+  strength(index: number, message: ReadonlySet<string>): number {
+    let best = 0;
+    for (const f of this.formsOf(index)) {
+      let present = 0;
+      for (let i = 0; i < f.words.length; i++) if (message.has(f.words[i]!)) present += f.weights[i]!;
+      const s = present / f.total;
+      if (s > best) best = s;
+    }
+    return Math.round(best * 1000) / 1000;
+  }
+}
