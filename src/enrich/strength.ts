@@ -9,8 +9,10 @@
  *
  * - A *form* is a set of fixed words of the record: the words of its signature, and the words of each
  *   alternative of its regex that spells out a phrase of at least {@link MIN_PHRASE_WORDS} fixed
- *   words of three or more characters (`FATAL:\s+sorry, too many clients already` is a second way the record's error is written;
- *   a one- or two-word alternative such as `OOM` or `not found` is not evidence of anything).
+ *   words of three or more characters (`FATAL:\s+sorry, too many clients already` is a second way
+ *   the record's error is written) or holds a compound identifier of three or more words
+ *   (`CrashLoopBackOff`, `REBALANCE_IN_PROGRESS`: as specific as a phrase). A short alternative such
+ *   as `OOM`, `not found` or `UNAVAILABLE` is not evidence of anything.
  * - Variable parts never count, for or against: numbers, durations and sizes, hex and UUIDs, IPv4
  *   addresses and ports, paths, URLs and quoted names are cut out of the forms before their words are
  *   taken. `MOVED 3999 127.0.0.1:7002` is the single word `moved`.
@@ -31,6 +33,16 @@ import { parsePyRegex, type Node } from '../matcher/pyregex.js';
 export const MIN_PHRASE_WORDS = 4;
 /** `of`, `to`, or `ms` left of `\d+ms`, do not make a phrase. */
 export const MIN_PHRASE_WORD_CHARS = 3;
+/** A compound identifier of this many words (`CrashLoopBackOff`, `REBALANCE_IN_PROGRESS`) is a form by itself. */
+export const MIN_IDENTIFIER_PARTS = 3;
+
+const HUMP = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g;
+
+/** Whether a word (original case) is a compound identifier: 3+ CamelCase humps or `_`-separated parts. */
+export function isCompoundIdentifier(word: string): boolean {
+  if (word.split('_').filter((p) => /\p{L}/u.test(p)).length >= MIN_IDENTIFIER_PARTS) return true;
+  return /\p{Ll}/u.test(word) && /\p{Lu}/u.test(word) && (word.match(HUMP) ?? []).length >= MIN_IDENTIFIER_PARTS;
+}
 /** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
 export const MAX_STRENGTH_TEXT_CHARS = 16_384;
 
@@ -71,10 +83,13 @@ export function messageWords(text: string): ReadonlySet<string> {
   return new Set(words(text.length > MAX_STRENGTH_TEXT_CHARS ? text.slice(0, MAX_STRENGTH_TEXT_CHARS) : text));
 }
 
+/** Nested choices are expanded into separate literals up to this many per top-level alternative. */
+const MAX_EXPANSIONS = 16;
+
 /**
- * The literal text of each top-level alternative of a regex (a regex that is one group of
- * alternatives counts as its alternatives). Anything that is not a fixed character — `.`, classes,
- * `\d`, optional or repeated parts, look-arounds — becomes a word break.
+ * The literal text of each alternative of a regex, nested choices expanded (`NOT_LEADER_(?:OR_FOLLOWER|
+ * FOR_PARTITION)` gives both names; past 16 expansions a choice is a word break). Anything that is not
+ * a fixed character — `.`, classes, `\d`, optional or repeated parts, look-arounds — is a word break.
  */
 export function regexAlternativeLiterals(regex: string): string[] {
   let ast: Node;
@@ -83,39 +98,33 @@ export function regexAlternativeLiterals(regex: string): string[] {
   } catch {
     return [];
   }
-  let top: Node = ast;
-  while (top.t === 'group' || (top.t === 'seq' && top.items.length === 1)) top = top.t === 'group' ? top.body : top.items[0]!;
-  const alts = top.t === 'alt' ? top.alts : [ast];
-  return alts.map((a) => {
-    const out: string[] = [];
-    literal(a, out);
-    return out.join('');
-  });
+  return literals(ast);
 }
 
-function literal(node: Node, out: string[]): void {
+function literals(node: Node): string[] {
   switch (node.t) {
     case 'char':
-      out.push(String.fromCodePoint(node.cp));
-      return;
-    case 'seq':
-      for (const item of node.items) literal(item, out);
-      return;
+      return [String.fromCodePoint(node.cp)];
+    case 'seq': {
+      let acc = [''];
+      for (const item of node.items) {
+        const next = literals(item);
+        acc = acc.length * next.length > MAX_EXPANSIONS ? acc.map((a) => `${a} `) : acc.flatMap((a) => next.map((n) => a + n));
+      }
+      return acc;
+    }
+    case 'alt': {
+      const all = node.alts.flatMap(literals);
+      return all.length > MAX_EXPANSIONS ? [' '] : all;
+    }
     case 'group':
     case 'atomic':
-      literal(node.body, out);
-      return;
+      return literals(node.body);
     case 'quant':
       // `x+` still shows one x; `x?`, `x*` may show nothing: a break either way after it.
-      if (node.min >= 1) literal(node.body, out);
-      out.push(' ');
-      return;
-    case 'alt':
-      // A nested choice: only the words all its branches share would be fixed; keep it simple, a break.
-      out.push(' ');
-      return;
+      return node.min >= 1 ? literals(node.body).map((l) => `${l} `) : [' '];
     default:
-      out.push(' ');
+      return [' '];
   }
 }
 
@@ -164,7 +173,8 @@ export class StrengthIndex implements StrengthScorer {
       if (sig.length > 0) forms.push(this.form(sig));
       for (const alt of regexAlternativeLiterals(record.regex)) {
         const ws = fixedWords(alt);
-        if (ws.filter((w) => w.length >= MIN_PHRASE_WORD_CHARS).length >= MIN_PHRASE_WORDS) forms.push(this.form(ws));
+        const phrase = ws.filter((w) => w.length >= MIN_PHRASE_WORD_CHARS).length >= MIN_PHRASE_WORDS;
+        if (ws.length > 0 && (phrase || (alt.replace(VARIABLE, ' ').match(WORD) ?? []).some(isCompoundIdentifier))) forms.push(this.form(ws));
       }
       this.forms[index] = forms;
     }

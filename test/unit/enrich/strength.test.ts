@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { StrengthIndex, fixedWords, messageWords, regexAlternativeLiterals } from '../../../src/enrich/index.js';
+import { StrengthIndex, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from '../../../src/enrich/index.js';
 import type { KnowledgeBase } from '../../../src/kb/index.js';
 import { kbOf as kbOfRecords, record } from '../../helpers/kb.js';
 
@@ -31,6 +31,12 @@ describe('regex alternatives as signature forms', () => {
     expect(regexAlternativeLiterals('(tiananmen|6.4|june 4.*1989)')).toEqual(['tiananmen', '6 4', 'june 4 1989']);
     expect(regexAlternativeLiterals('a(?=b)c[0-9]+d?')).toEqual(['a c   ']);
     expect(regexAlternativeLiterals('unbalanced (')).toEqual([]);
+    expect(regexAlternativeLiterals('NOT_LEADER_(?:OR_FOLLOWER|FOR_PARTITION)|x')).toEqual(['NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'x']);
+  });
+
+  it('knows a compound identifier: three or more CamelCase humps or _-separated parts', () => {
+    for (const w of ['CrashLoopBackOff', 'CommitFailedException', 'REBALANCE_IN_PROGRESS', 'NOT_LEADER_OR_FOLLOWER']) expect(isCompoundIdentifier(w), w).toBe(true);
+    for (const w of ['OOMKilled', 'AccessDenied', 'vCPU', 'NOT_FOUND', 'UNAVAILABLE', 'crashloopbackoff']) expect(isCompoundIdentifier(w), w).toBe(false);
   });
 });
 
@@ -43,6 +49,7 @@ describe('match strength', () => {
     { signature: 'MemoryError', regex: 'MemoryError' },
     { signature: 'AI drafts posts that mention June 4th 1989', regex: '(tiananmen|6.4)' },
     { signature: 'OOMKilled', regex: 'OOMKilled|OOM|Killed' },
+    { signature: 'Back-off restarting failed container', regex: 'CrashLoopBackOff|Back-off restarting failed container' },
   ]);
   const index = new StrengthIndex(kb);
   const strength = (i: number, text: string): number => index.scorer(text)(i);
@@ -62,6 +69,8 @@ describe('match strength', () => {
     expect(strength(1, 'FATAL:  sorry, too many clients already')).toBe(1);
     // A one-word alternative is not a form: `Killed` alone shows little of "OOMKilled".
     expect(strength(6, 'Killed process 1234 (java)')).toBe(0);
+    // A compound identifier is as specific as a phrase: kubectl's status column shows only that.
+    expect(strength(7, 'api-7d9f 0/1 CrashLoopBackOff 12 30m')).toBe(1);
   });
 
   it('weighs rare words more than common ones (inverse document frequency over the signatures)', () => {

@@ -1,6 +1,7 @@
 /** The starter KB in data/kb: valid, broad, and every record's example lines behave as written. */
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../../src/enrich/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { STARTER_KB, TEST_CACHE_DIR } from '../../helpers/shared.js';
@@ -48,6 +49,18 @@ describe('starter knowledge base', () => {
         if (res[pos.length + k]!.includes(i)) failures.push(`${r.id} should not match: ${line}`);
       });
     });
+    expect(failures).toEqual([]);
+  });
+
+  it('makes each positive example the primary of its record at the default match strength', () => {
+    const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const failures: string[] = [];
+    for (const r of kb.records) {
+      for (const line of r.examples?.match ?? []) {
+        const got = enricher.enrichBatch([line], [{}])[0]!;
+        if (got.signatureId !== r.id) failures.push(`${r.id}: ${line} -> ${got.signatureId} (${JSON.stringify(got.event.match_strengths)})`);
+      }
+    }
     expect(failures).toEqual([]);
   });
 });
