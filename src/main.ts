@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
+import { AlertForwarder } from './alerts/index.js';
 import { DEFAULT_KB, loadKbAndMatcher } from './cli/common.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
@@ -60,10 +61,21 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   });
   metrics.state(daemon.readiness);
 
+  const forwarder = config.alerts.forwardUrl
+    ? new AlertForwarder(
+        { url: config.alerts.forwardUrl, timeoutMs: config.alerts.forwardTimeout, retries: config.alerts.forwardRetries, queueSize: config.alerts.forwardQueueSize },
+        {
+          result: (result, error) => {
+            metrics.alertForwards.inc({ result });
+            if (result !== 'delivered') logger.warn({ code: 'LOGSIFT_ALERT_FORWARD', result, error }, 'alert payload not forwarded');
+          },
+        },
+      )
+    : null;
   let http: Server | null = null;
   let httpPort: number | null = null;
   if (config.http.enabled) {
-    http = createHttpServer({ metrics, readiness: () => ({ ...daemon.readiness }), enricher: () => current.enricher });
+    http = createHttpServer({ metrics, readiness: () => ({ ...daemon.readiness }), enricher: () => current.enricher, alerts: { textLabels: config.alerts.textLabels, forwarder } });
     httpPort = (await listen(http, config.http.port, config.http.host)).port;
     logger.info({ port: httpPort }, 'serving /metrics, /healthz, /readyz, /v1/signatures, /v1/match');
   }
@@ -90,6 +102,7 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
 
   const stop = async (): Promise<void> => {
     await daemon.stop();
+    await forwarder?.close(2_000);
     if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
   };
   return { daemon, http, httpPort, metrics, reload, stop };

@@ -165,6 +165,21 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    alerts: z
+      .object({
+        /** Label names whose values are matched along with an alert's description/summary/message. Default [reason]. */
+        textLabels: z.array(z.string().min(1)).default(['reason']),
+        /** POST /v1/alertmanager also forwards each enriched payload here; null: only answer it. Default null. */
+        forwardUrl: z.url().nullable().default(null),
+        /** Per forward attempt. Default 5s. */
+        forwardTimeout: duration.default(5_000),
+        /** Retries after a failed forward. Default 3. */
+        forwardRetries: z.number().int().min(0).max(10).default(3),
+        /** Payloads waiting to be forwarded; more are dropped (counted). Default 100. */
+        forwardQueueSize: z.number().int().positive().default(100),
+      })
+      .strict()
+      .prefault({}),
     metrics: z
       .object({
         /** false drops the signature_id label (aggregate by domain/category). Default true. */

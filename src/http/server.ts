@@ -2,22 +2,35 @@
  * /metrics, /healthz, /readyz and the read-only lookup API:
  *   GET  /v1/signatures/{id}  the record: root cause, workarounds and dead ends with their ids, docs
  *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain)
+ *   POST /v1/alertmanager     an Alertmanager webhook payload (v4) back with logsift's annotations
+ *                             on the alerts it explains; also forwarded when alerts.forwardUrl is set
  * No endpoint changes state.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { WebhookPayloadSchema, enrichAlerts, type AlertForwarder } from '../alerts/index.js';
 import { primaryOf, type Enricher } from '../enrich/index.js';
 import { deadEndIds } from '../kb/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 
 export const MAX_MATCH_BODY_BYTES = 64 * 1024;
+/** Alertmanager batches a group's alerts into one payload: room for a few hundred. */
+export const MAX_ALERT_BODY_BYTES = 1024 * 1024;
+
+export interface AlertRelayDeps {
+  textLabels: readonly string[];
+  /** Enriched payloads are also queued here; null answers only. */
+  forwarder: AlertForwarder | null;
+}
 
 export interface HttpDeps {
   metrics: LogsiftMetrics;
   /** Current readiness components; all true means ready. */
   readiness: () => Record<string, boolean>;
   enricher: () => Enricher | null;
+  /** POST /v1/alertmanager; without it the route answers 404. */
+  alerts?: AlertRelayDeps;
 }
 
 class HttpError extends Error {
@@ -101,6 +114,28 @@ async function matchView(enricher: Enricher, req: IncomingMessage): Promise<unkn
   };
 }
 
+async function alertmanagerView(enricher: Enricher, req: IncomingMessage, deps: HttpDeps, relay: AlertRelayDeps): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (type !== 'application/json') throw new HttpError(415, 'send the Alertmanager webhook payload as application/json');
+  const body = await readBody(req, MAX_ALERT_BODY_BYTES);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  const payload = WebhookPayloadSchema.safeParse(parsed);
+  if (!payload.success) {
+    const issue = payload.error.issues[0]!;
+    throw new HttpError(400, `not an Alertmanager webhook payload (version 4): ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const result = enrichAlerts(payload.data, enricher, { textLabels: relay.textLabels });
+  deps.metrics.alerts.inc({ outcome: 'enriched' }, result.enriched);
+  deps.metrics.alerts.inc({ outcome: 'passed_through' }, result.passedThrough);
+  relay.forwarder?.enqueue(result.payload);
+  return result.payload;
+}
+
 export function createHttpServer(deps: HttpDeps): Server {
   return createServer((req, res) => {
     void (async () => {
@@ -128,6 +163,11 @@ export function createHttpServer(deps: HttpDeps): Server {
           const enricher = deps.enricher();
           if (!enricher) throw new HttpError(503, 'knowledge base not loaded yet');
           send(res, 200, await matchView(enricher, req));
+        } else if (path === '/v1/alertmanager' && deps.alerts) {
+          if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+          const enricher = deps.enricher();
+          if (!enricher) throw new HttpError(503, 'knowledge base not loaded yet');
+          send(res, 200, await alertmanagerView(enricher, req, deps, deps.alerts));
         } else throw new HttpError(404, `no route ${path}`);
       } catch (err) {
         if (err instanceof HttpError) send(res, err.status, { error: err.message });

@@ -39,6 +39,8 @@ export class LogsiftMetrics implements PipelineObserver {
     help: 'Messages whose regex matches were all weaker than match.minStrength: no primary, counted as unmatched (no signature label).',
     registers: this.registers,
   });
+  readonly alerts = new Counter({ name: 'logsift_alerts_total', help: 'Alerts received on POST /v1/alertmanager, by outcome (enriched, passed_through).', labelNames: ['outcome'] as const, registers: this.registers });
+  readonly alertForwards = new Counter({ name: 'logsift_alert_forwards_total', help: 'Webhook payloads forwarded to alerts.forwardUrl, by result (delivered, failed after retries, dropped: queue full).', labelNames: ['result'] as const, registers: this.registers });
   readonly eventsProduced = new Counter({ name: 'logsift_events_produced_total', help: 'Records produced (events to the output and unmatched topics, and DLQ records).', registers: this.registers });
   readonly produceErrors = new Counter({ name: 'logsift_produce_errors_total', help: 'Failed deliveries (produce or commit); the batch is retried.', registers: this.registers });
   readonly deadLettered = new Counter({ name: 'logsift_dead_letter_messages_total', help: 'Messages sent to the dead-letter topic, by reason.', labelNames: ['reason'] as const, registers: this.registers });
@@ -67,6 +69,8 @@ export class LogsiftMetrics implements PipelineObserver {
       for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
     }
     for (const outcome of ['matched', 'unmatched', 'dead_lettered']) this.messages.inc({ outcome }, 0);
+    for (const outcome of ['enriched', 'passed_through']) this.alerts.inc({ outcome }, 0);
+    for (const result of ['delivered', 'failed', 'dropped']) this.alertForwards.inc({ result }, 0);
     this.eventsProduced.inc(0);
     this.produceErrors.inc(0);
   }

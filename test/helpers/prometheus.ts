@@ -22,12 +22,14 @@ export class Prometheus {
     readonly url: string,
   ) {}
 
-  static async start(targets: string[], ruleFiles: string[] = []): Promise<Prometheus> {
+  static async start(targets: string[], ruleFiles: string[] = [], options: { alertmanager?: string; externalLabels?: Record<string, string> } = {}): Promise<Prometheus> {
     const dir = await mkdtemp(join(tmpdir(), 'logsift-prom-'));
     const config = [
       'global:',
       '  scrape_interval: 1s',
       '  evaluation_interval: 1s',
+      `  external_labels: {${Object.entries(options.externalLabels ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')}}`,
+      ...(options.alertmanager ? ['alerting:', '  alertmanagers:', `    - static_configs: [{ targets: [${JSON.stringify(options.alertmanager)}] }]`] : []),
       `rule_files: [${ruleFiles.map((f) => JSON.stringify(f)).join(', ')}]`,
       'scrape_configs:',
       '  - job_name: logsift',
