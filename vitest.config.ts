@@ -13,6 +13,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'chart',
+          include: ['test/chart/**/*.test.ts'],
+          testTimeout: 60_000,
+          // The first run builds tools/helm-render (Go, about 2 minutes of CPU; cached afterwards).
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           // Real brokers and processes: one file at a time, each owning its topics and groups.
