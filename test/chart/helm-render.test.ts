@@ -1,12 +1,27 @@
 /** tools/helm-render on a small chart that uses every function and object it implements. */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { helmRender, parseManifests } from '../helpers/helm.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import { useTempDirs } from '../helpers/temp.js';
 
 const CHART = join(REPO_ROOT, 'test', 'chart', 'fixtures', 'features');
+const tempDir = useTempDirs('helm-render');
+
+/** A chart written from a map of path to content. */
+async function chartOf(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir();
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+const CHART_YAML = 'apiVersion: v2\nname: tiny\nversion: 0.0.1\n';
 
 async function ok(args: readonly string[]): Promise<string> {
   const r = await helmRender([...args, CHART]);
@@ -87,5 +102,27 @@ describe('helm-render', () => {
   it('reports usage and non-chart directories', async () => {
     expect(await error([])).toMatch(/usage: helm-render \[flags\] \[RELEASE\] CHART_DIR/);
     expect(await error([join(REPO_ROOT, 'test')])).toMatch(/not a chart directory/);
+  });
+
+  it('keeps what --set cannot parse as text, and reads an empty file as no lines', async () => {
+    const dir = await chartOf({
+      'Chart.yaml': CHART_YAML,
+      'files/empty.txt': '',
+      'templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\ndata: { raw: {{ .Values.raw | quote }}, lines: {{ .Files.Lines "files/empty.txt" | len | quote }} }\n',
+    });
+    const r = await helmRender(['--set', 'raw=[1', dir]);
+    expect(r.stderr).toBe('');
+    expect(parseManifests(r.stdout)[0]!.object['data']).toEqual({ raw: '[1', lines: '0' });
+  });
+
+  it.each([
+    ['a Chart.yaml without a version', { 'Chart.yaml': 'apiVersion: v2\nname: tiny\n' }, /Chart\.yaml: name and version are required/],
+    ['subcharts in Chart.yaml', { 'Chart.yaml': `${CHART_YAML}dependencies:\n  - name: x\n` }, /dependencies \(subcharts\) are not supported/],
+    ['a charts/ directory', { 'Chart.yaml': CHART_YAML, 'charts/x/Chart.yaml': CHART_YAML }, /charts\/: subcharts are not supported/],
+    ['a bad kubeVersion constraint', { 'Chart.yaml': `${CHART_YAML}kubeVersion: "not a range"\n` }, /Chart\.yaml kubeVersion "not a range"/],
+    ['a values.yaml that is not YAML', { 'Chart.yaml': CHART_YAML, 'values.yaml': 'a: [1\n' }, /values\.yaml: yaml: /],
+    ['a template that does not parse', { 'Chart.yaml': CHART_YAML, 'templates/x.yaml': '{{ .Values.a ' }, /parse error: template: tiny\/templates\/x\.yaml:1: /],
+  ])('reports %s', async (_name, files, message) => {
+    expect(await error([await chartOf(files)])).toMatch(message);
   });
 });
