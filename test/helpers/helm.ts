@@ -1,8 +1,9 @@
 /** The chart renderer (tools/helm-render, built once and cached) and the rendered stream, parsed. */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { inject } from 'vitest';
 import { parse } from 'yaml';
 
 import { REPO_ROOT } from './shared.js';
@@ -11,12 +12,9 @@ const exec = promisify(execFile);
 
 export const CHART_DIR = join(REPO_ROOT, 'helm', 'logsift');
 
-let binary: string | undefined;
-
-/** Builds the renderer when its sources changed (cached outside the repository, like the mock broker). */
+/** The renderer binary test/chart/global-setup.ts built (or LOGSIFT_HELM_RENDER). */
 export function helmRenderPath(): string {
-  binary ??= process.env['LOGSIFT_HELM_RENDER'] ?? execFileSync('bash', [join(REPO_ROOT, 'tools', 'helm-render', 'build.sh')], { encoding: 'utf8' }).trim();
-  return binary;
+  return inject('helmRender');
 }
 
 export interface RenderResult {
