@@ -177,10 +177,13 @@ describe('chart rendering', () => {
     expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
     const c = spec.containers[0]!;
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    const cacheDir = c.env?.find((e) => e.name === 'LOGSIFT_CACHE_DIR')?.value;
-    const mount = c.volumeMounts.find((m) => m.mountPath === cacheDir);
-    expect(mount).toBeDefined();
-    expect(spec.volumes.find((v) => v.name === mount!.name)?.emptyDir).toBeDefined();
+    // Both cache variables (the image sets LOGSIFT_KB_CACHE_DIR, which overrides kb.cacheDir) name the emptyDir.
+    for (const name of ['LOGSIFT_CACHE_DIR', 'LOGSIFT_KB_CACHE_DIR']) {
+      const cacheDir = c.env?.find((e) => e.name === name)?.value;
+      const mount = c.volumeMounts.find((m) => m.mountPath === cacheDir);
+      expect(mount, name).toBeDefined();
+      expect(spec.volumes.find((v) => v.name === mount!.name)?.emptyDir, name).toBeDefined();
+    }
   });
 
   it('default values: a PDB, no autoscaler, fixed replicas', () => {
