@@ -268,6 +268,7 @@ describe('chart rendering', () => {
 
 describe('invalid values are refused with the reason', () => {
   it.each([
+    ['no config', ['--set', 'config=null'], 'config: the daemon\'s configuration'],
     ['no brokers', ['--set', 'config.kafka.brokers=null'], 'config.kafka.brokers: set at least one Kafka bootstrap server'],
     ['an empty broker list', ['--set', 'config.kafka.brokers={}'], 'config.kafka.brokers: set at least one Kafka bootstrap server'],
     ['no output topic', ['--set', 'config.output.topic='], 'config.output.topic is required'],

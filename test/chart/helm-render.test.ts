@@ -121,6 +121,7 @@ describe('helm-render', () => {
     ['a charts/ directory', { 'Chart.yaml': CHART_YAML, 'charts/x/Chart.yaml': CHART_YAML }, /charts\/: subcharts are not supported/],
     ['a bad kubeVersion constraint', { 'Chart.yaml': `${CHART_YAML}kubeVersion: "not a range"\n` }, /Chart\.yaml kubeVersion "not a range"/],
     ['a values.yaml that is not YAML', { 'Chart.yaml': CHART_YAML, 'values.yaml': 'a: [1\n' }, /values\.yaml: yaml: /],
+    ['a manifest\'s error before one of NOTES.txt', { 'Chart.yaml': CHART_YAML, 'templates/NOTES.txt': '{{ fail "from notes" }}', 'templates/z.yaml': '{{ fail "from z" }}' }, /\(tiny\/templates\/z\.yaml:1:3\): from z\n$/],
     ['a template that does not parse', { 'Chart.yaml': CHART_YAML, 'templates/x.yaml': '{{ .Values.a ' }, /parse error: template: tiny\/templates\/x\.yaml:1: /],
   ])('reports %s', async (_name, files, message) => {
     expect(await error([await chartOf(files)])).toMatch(message);

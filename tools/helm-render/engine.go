@@ -232,6 +232,9 @@ func render(o renderOptions) (manifests map[string]string, notes string, err err
 		}
 	}
 	basePath := path.Join(o.chart.Meta.Name, "templates")
+	notesName := path.Join(basePath, "NOTES.txt")
+	// NOTES.txt last, so that a chart's own checks in its manifests report first.
+	sort.SliceStable(names, func(i, j int) bool { return names[i] != notesName && names[j] == notesName })
 	manifests = map[string]string{}
 	for _, name := range names {
 		base := path.Base(name)
@@ -251,7 +254,7 @@ func render(o renderOptions) (manifests map[string]string, notes string, err err
 			return nil, "", renderError(name, err)
 		}
 		out := strings.ReplaceAll(buf.String(), "<no value>", "")
-		if name == path.Join(basePath, "NOTES.txt") {
+		if name == notesName {
 			notes = out
 		} else if strings.HasSuffix(base, ".yaml") || strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".json") {
 			manifests[name] = out

@@ -53,6 +53,9 @@ values.schema.json checks types; these are the rules across fields.
 {{- if hasKey .Values "terminationGracePeriodSeconds" -}}
 {{- fail "terminationGracePeriodSeconds is derived from config.shutdownGracePeriod plus terminationGraceMarginSeconds: set those instead" -}}
 {{- end -}}
+{{- if not (kindIs "map" .Values.config) -}}
+{{- fail "config: the daemon's configuration (kafka.brokers, input.topics, output.topic at least)" -}}
+{{- end -}}
 {{- if not (dig "kafka" "brokers" list .Values.config) -}}
 {{- fail "config.kafka.brokers: set at least one Kafka bootstrap server (host:port)" -}}
 {{- end -}}
