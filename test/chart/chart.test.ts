@@ -5,7 +5,7 @@
  * own config schema, the probes against the daemon's HTTP server.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, readFile, readdir } from 'node:fs/promises';
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ import { parse } from 'yaml';
 import { ConfigSchema, type Config } from '../../src/config/index.js';
 import { createHttpServer, listen } from '../../src/http/index.js';
 import { LogsiftMetrics } from '../../src/telemetry/index.js';
-import { CHART_DIR, helmRender, renderChart, type K8sObject, type Manifest } from '../helpers/helm.js';
+import { CHART_DIR, helmRender, parseManifests, renderChart, type K8sObject, type Manifest } from '../helpers/helm.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { useTempDirs } from '../helpers/temp.js';
 
@@ -250,6 +250,23 @@ describe('chart rendering', () => {
         authenticationRef: { name: 'logsift-kafka-auth' },
       },
     ]);
+  });
+
+  it('KEDA, HPA and replica numbers from a values file print as integers (Helm reads them as float64)', async () => {
+    const file = join(await tempDir(), 'big-values.yaml');
+    // An API server reads 1e+06 as a float, which no int32 field accepts: the text itself must be integral.
+    const render = async (values: string) => {
+      await writeFile(file, values);
+      const r = await helmRender(['-f', file, CHART_DIR]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).not.toMatch(/\de\+\d/);
+      return parseManifests(r.stdout);
+    };
+    const so = find(await render('keda:\n  enabled: true\n  lagThreshold: 2000000\n  maxReplicaCount: 1000000\n'), 'ScaledObject')['spec'] as { maxReplicaCount: number; triggers: { metadata: Record<string, string> }[] };
+    expect(so.maxReplicaCount).toBe(1_000_000);
+    expect(so.triggers[0]!.metadata['lagThreshold']).toBe('2000000');
+    expect(deployment(await render('replicaCount: 1000000\n')).replicas).toBe(1_000_000);
+    expect(find(await render('autoscaling: { enabled: true, maxReplicas: 1000000 }\n'), 'HorizontalPodAutoscaler')['spec']).toMatchObject({ maxReplicas: 1_000_000 });
   });
 
   it('KEDA with one input topic measures that topic', async () => {

@@ -115,6 +115,16 @@ describe('helm-render', () => {
     expect(parseManifests(r.stdout)[0]!.object['data']).toEqual({ raw: '[1', lines: '0' });
   });
 
+  it('reads numbers in values files as Helm does (float64, so 1000000 prints as 1e+06), --set numbers as integers', async () => {
+    const dir = await chartOf({
+      'Chart.yaml': CHART_YAML,
+      'values.yaml': 'big: 1000000\nsmall: 42\nlist: [3000000]\n',
+      'templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\ndata: { big: "{{ .Values.big }}", small: "{{ .Values.small }}", item: "{{ first .Values.list }}", set: "{{ .Values.fromSet }}" }\n',
+    });
+    const r = await helmRender(['--set', 'fromSet=1000000', dir]);
+    expect(parseManifests(r.stdout)[0]!.object['data']).toEqual({ big: '1e+06', small: '42', item: '3e+06', set: '1000000' });
+  });
+
   it.each([
     ['a Chart.yaml without a version', { 'Chart.yaml': 'apiVersion: v2\nname: tiny\n' }, /Chart\.yaml: name and version are required/],
     ['subcharts in Chart.yaml', { 'Chart.yaml': `${CHART_YAML}dependencies:\n  - name: x\n` }, /dependencies \(subcharts\) are not supported/],

@@ -110,7 +110,28 @@ func parseValues(raw []byte, source string) (map[string]any, error) {
 	if v == nil {
 		v = map[string]any{}
 	}
-	return v, nil
+	return asJSONNumbers(v).(map[string]any), nil
+}
+
+// asJSONNumbers turns integers into float64, as Helm's values files read through YAML-to-JSON: a
+// template printing 50000 gets "5e+04" under Helm too, so the renderer must not hide that.
+// (--set values stay integers, as Helm's --set parser makes them.)
+func asJSONNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = asJSONNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = asJSONNumbers(e)
+		}
+	case int:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	}
+	return v
 }
 
 // mergeValues lays override over base as Helm coalesces user values over a chart's defaults: maps
