@@ -14,7 +14,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { ConfigSchema, type Config } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createHttpServer, listen } from '../../src/http/index.js';
 import { LogsiftMetrics } from '../../src/telemetry/index.js';
 import { CHART_DIR, helmRender, parseManifests, renderChart, type K8sObject, type Manifest } from '../helpers/helm.js';
@@ -81,10 +81,16 @@ function deployment(manifests: readonly Manifest[]): DeploymentSpec {
   return find(manifests, 'Deployment')['spec'] as DeploymentSpec;
 }
 
-/** The daemon's config as the pod reads it: the ConfigMap's config.json through logsift's schema. */
-function daemonConfig(manifests: readonly Manifest[]): Config {
+/**
+ * The daemon's config as the pod reads it: the ConfigMap's config.json loaded by logsift's own loader
+ * with the container's environment (LOGSIFT_* variables override the file, as in the pod).
+ */
+async function daemonConfig(manifests: readonly Manifest[]): Promise<Config> {
   const cm = find(manifests, 'ConfigMap', 'release-name-logsift') as K8sObject & { data: Record<string, string> };
-  return ConfigSchema.parse(JSON.parse(cm.data['config.json']!));
+  const file = join(await tempDir(), 'config.json');
+  await writeFile(file, cm.data['config.json']!);
+  const env = Object.fromEntries((deployment(manifests).template.spec.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+  return loadConfig({ file, env });
 }
 
 const ciDir = join(CHART_DIR, 'ci');
@@ -118,15 +124,15 @@ describe('chart rendering', () => {
     await expect(validateObject({ ...d, apiVersion: 'apps/v1beta1' })).rejects.toThrow(/no API schema/);
   });
 
-  it.each(valueSets)('%s: the config in the ConfigMap parses with logsift\'s config schema', (name) => {
-    const config = daemonConfig(rendered.get(name)!);
+  it.each(valueSets)('%s: the config in the ConfigMap parses with logsift\'s config schema', async (name) => {
+    const config = await daemonConfig(rendered.get(name)!);
     expect(config.kafka.brokers.length).toBeGreaterThan(0);
     expect(config.kb.cacheDir).toBe('/var/cache/logsift');
   });
 
-  it.each(valueSets)('%s: terminationGracePeriodSeconds exceeds the daemon\'s shutdown grace period', (name) => {
+  it.each(valueSets)('%s: terminationGracePeriodSeconds exceeds the daemon\'s shutdown grace period', async (name) => {
     const manifests = rendered.get(name)!;
-    const graceMs = daemonConfig(manifests).shutdownGracePeriod;
+    const graceMs = (await daemonConfig(manifests)).shutdownGracePeriod;
     expect(deployment(manifests).template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(graceMs);
   });
 
@@ -154,7 +160,7 @@ describe('chart rendering', () => {
       const manifests = rendered.get(name)!;
       const c = deployment(manifests).template.spec.containers[0]!;
       const port = c.ports.find((p) => p.name === 'http');
-      expect(port?.containerPort).toBe(daemonConfig(manifests).http.port);
+      expect(port?.containerPort).toBe((await daemonConfig(manifests)).http.port);
       const probes = { startup: c.startupProbe, liveness: c.livenessProbe, readiness: c.readinessProbe };
       expect(Object.values(probes).map((p) => p.httpGet.port)).toEqual(['http', 'http', 'http']);
       expect(probes.readiness.httpGet.path).toBe('/readyz');
@@ -167,7 +173,7 @@ describe('chart rendering', () => {
     it('a port other than the default is followed by the container port and the config', async () => {
       const manifests = await renderChart(['--set', 'config.http.port=8080']);
       expect(deployment(manifests).template.spec.containers[0]!.ports[0]!.containerPort).toBe(8080);
-      expect(daemonConfig(manifests).http.port).toBe(8080);
+      expect((await daemonConfig(manifests)).http.port).toBe(8080);
     });
   });
 
@@ -193,9 +199,9 @@ describe('chart rendering', () => {
     expect(find(manifests, 'PodDisruptionBudget')['spec']).toMatchObject({ maxUnavailable: 1, selector: { matchLabels: deployment(manifests).selector.matchLabels } });
   });
 
-  it('SASL: the password comes from the existing Secret through kafka.sasl.passwordFile', () => {
+  it('SASL: the password comes from the existing Secret through kafka.sasl.passwordFile', async () => {
     const manifests = rendered.get('sasl-existing-secret-values.yaml')!;
-    const config = daemonConfig(manifests);
+    const config = await daemonConfig(manifests);
     expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'logsift', passwordFile: '/etc/logsift/secrets/kafka-password' });
     const spec = deployment(manifests).template.spec;
     const volume = spec.volumes.find((v) => v.secret?.secretName === 'logsift-kafka');
@@ -204,9 +210,9 @@ describe('chart rendering', () => {
     expect(JSON.stringify(manifests)).not.toMatch(/"password":/);
   });
 
-  it('external KB: the ConfigMap is mounted and listed in kb.paths', () => {
+  it('external KB: the ConfigMap is mounted and listed in kb.paths', async () => {
     const manifests = rendered.get('external-kb-values.yaml')!;
-    expect(daemonConfig(manifests).kb.paths).toEqual(['/app/data/kb', '/etc/logsift/kb']);
+    expect((await daemonConfig(manifests)).kb.paths).toEqual(['/app/data/kb', '/etc/logsift/kb']);
     const spec = deployment(manifests).template.spec;
     const volume = spec.volumes.find((v) => v.configMap?.name === 'logsift-kb');
     expect(spec.containers[0]!.volumeMounts).toContainEqual({ name: volume!.name, mountPath: '/etc/logsift/kb', readOnly: true });
@@ -235,9 +241,9 @@ describe('chart rendering', () => {
     expect(find(manifests, 'PodDisruptionBudget')['spec']).toMatchObject({ minAvailable: 2 });
   });
 
-  it('KEDA: a kafka trigger on the daemon\'s consumer group lag', () => {
+  it('KEDA: a kafka trigger on the daemon\'s consumer group lag', async () => {
     const manifests = rendered.get('autoscaling-keda-values.yaml')!;
-    const config = daemonConfig(manifests);
+    const config = await daemonConfig(manifests);
     expect(deployment(manifests).replicas).toBeUndefined();
     expect(manifests.some((m) => m.object.kind === 'HorizontalPodAutoscaler')).toBe(false);
     const so = find(manifests, 'ScaledObject')['spec'] as { scaleTargetRef: { name: string }; triggers: { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] };
