@@ -79,8 +79,8 @@ export class ExternalCluster implements TestCluster {
   }
 
   async createTopic(name: string, partitions: number): Promise<void> {
-    // Replication factor -1: the broker's default.replication.factor (Kafka 2.4+).
-    const created = await this.admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: -1 }], waitForLeaders: true });
+    // One replica: the topics live for one test. (The broker's default, -1, needs CreateTopics v4; kafkajs speaks v3.)
+    const created = await this.admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
     if (!created) throw new Error(`topic ${name} already exists on the external cluster`);
     this.created.push(name);
   }
