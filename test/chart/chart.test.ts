@@ -192,6 +192,17 @@ describe('chart rendering', () => {
     }
   });
 
+  it('the cache emptyDir has a size limit unless it is unset', async () => {
+    const volumes = async (args: string[]) => deployment(await renderChart(args)).template.spec.volumes;
+    expect((await volumes([])).find((v) => v.name === 'cache')?.emptyDir).toEqual({ sizeLimit: '256Mi' });
+    expect((await volumes(['--set', 'cache.sizeLimit=null'])).find((v) => v.name === 'cache')?.emptyDir).toEqual({});
+  });
+
+  it('probes keep their HTTP check when their tuning values are emptied', async () => {
+    const c = deployment(await renderChart(['--set', 'startupProbe=null,livenessProbe=null,readinessProbe=null'])).template.spec.containers[0]!;
+    expect([c.startupProbe, c.livenessProbe, c.readinessProbe]).toEqual([{ httpGet: { path: '/healthz', port: 'http' } }, { httpGet: { path: '/healthz', port: 'http' } }, { httpGet: { path: '/readyz', port: 'http' } }]);
+  });
+
   it('default values: a PDB, no autoscaler, fixed replicas', () => {
     const manifests = rendered.get('default values')!;
     expect(manifests.map((m) => m.object.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
