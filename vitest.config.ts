@@ -13,6 +13,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'chart',
+          include: ['test/chart/**/*.test.ts'],
+          // Builds tools/helm-render once (Go, about 2 minutes of CPU on a fresh machine; cached afterwards).
+          globalSetup: ['test/chart/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           // Real brokers and processes: one file at a time, each owning its topics and groups.

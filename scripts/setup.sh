@@ -7,6 +7,7 @@
 #   native addon  node-gyp, when native/ or binding.gyp changed
 #   TypeScript    tsc -> dist/
 #   mock broker   librdkafka 2.15.1's mock cluster + our launcher (tools/mock-broker), cached by version
+#   helm-render   the chart renderer the chart tests use (tools/helm-render; Debian's Go and sprig)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,8 @@ fi
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if ! have_pkg libvectorscan-dev && ! have_pkg libhyperscan-dev; then need+=(libvectorscan-dev); fi
-for p in pkg-config g++ make python3 kcat prometheus prometheus-alertmanager rsyslog rsyslog-kafka; do
+for p in pkg-config g++ make python3 kcat prometheus prometheus-alertmanager rsyslog rsyslog-kafka \
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev; do
   have_pkg "$p" || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -51,5 +53,8 @@ npx --no-install tsc -p tsconfig.build.json
 
 if [ -f tools/mock-broker/build.sh ]; then
   bash tools/mock-broker/build.sh
+fi
+if [ -f tools/helm-render/build.sh ]; then
+  bash tools/helm-render/build.sh >/dev/null
 fi
 log "ready"

@@ -3,9 +3,9 @@
  * Every message produces an event (matched → output, unmatched → unmatched topic), so "nothing lost"
  * means: every input offset has an event. Each test prints its duplicates.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 
-import { MockCluster } from '../helpers/broker.js';
+import { NEEDS_MOCK_FAULTS, externalBrokers, startCluster, type TestCluster } from '../helpers/broker.js';
 import { DaemonProcess, type DaemonOptions } from '../helpers/daemon.js';
 import { deliveryReport, inputCoordinates, produce, readAll, type DeliveryReport, type InputRecord } from '../helpers/kafka.js';
 import { loghubLines } from '../../bench/common.js';
@@ -29,7 +29,7 @@ function corpus(n: number, partitions: number): InputRecord[] {
 }
 
 interface Scenario {
-  cluster: MockCluster;
+  cluster: TestCluster;
   topics: { input: string; output: string; unmatched: string; dlq: string };
   group: string;
   expected: Set<string>;
@@ -39,7 +39,7 @@ interface Scenario {
 }
 
 async function scenario(n: number, partitions = 4, records?: InputRecord[]): Promise<Scenario> {
-  const cluster = await MockCluster.start();
+  const cluster = await startCluster();
   cleanup.push(() => cluster.stop());
   const topics = { input: randomName('in'), output: randomName('out'), unmatched: randomName('un'), dlq: randomName('dlq') };
   await cluster.createTopic(topics.input, partitions);
@@ -80,6 +80,11 @@ async function scenario(n: number, partitions = 4, records?: InputRecord[]): Pro
   };
 }
 
+/** Fault tests drive the mock's fault commands; on an external Kafka they skip and say why. */
+function needsFaultInjection(ctx: TestContext): void {
+  if (externalBrokers()) ctx.skip(NEEDS_MOCK_FAULTS);
+}
+
 const progress = async (s: Scenario, atLeast: number) =>
   waitFor(async () => deliveryReport(s.expected, await s.events()).delivered >= atLeast, `${atLeast} events`, 60_000, 200);
 
@@ -92,7 +97,8 @@ function report(name: string, r: DeliveryReport): void {
 }
 
 describe('faults on the real protocol', () => {
-  it('survives the broker going down for several seconds mid-stream', async () => {
+  it('survives the broker going down for several seconds mid-stream', async (ctx) => {
+    needsFaultInjection(ctx);
     const s = await scenario(12_000);
     await s.cluster.command('rtt -1 50');
     const d = await s.start();
@@ -113,7 +119,8 @@ describe('faults on the real protocol', () => {
     expect(r.lost).toEqual([]);
   });
 
-  it('survives injected produce, fetch and commit errors', async () => {
+  it('survives injected produce, fetch and commit errors', async (ctx) => {
+    needsFaultInjection(ctx);
     const s = await scenario(8_000);
     const d = await s.start();
     await d.waitReady();
@@ -128,7 +135,8 @@ describe('faults on the real protocol', () => {
     expect(d.logs.some((l) => /delivery failed|retry|Response/i.test(l.msg)) || r.duplicates >= 0).toBe(true);
   });
 
-  it('loses nothing when the daemon is SIGKILLed mid-stream and restarted', async () => {
+  it('loses nothing when the daemon is SIGKILLed mid-stream and restarted', async (ctx) => {
+    needsFaultInjection(ctx);
     const s = await scenario(10_000);
     await s.cluster.command('rtt -1 50');
     const first = await s.start();
@@ -145,7 +153,8 @@ describe('faults on the real protocol', () => {
     expect(r.lost).toEqual([]);
   });
 
-  it('two instances share 8 partitions; one is SIGKILLed and the other takes over', async () => {
+  it('two instances share 8 partitions; one is SIGKILLed and the other takes over', async (ctx) => {
+    needsFaultInjection(ctx);
     const s = await scenario(12_000, 8);
     await s.cluster.command('rtt -1 50');
     const a = await s.start();
@@ -212,7 +221,8 @@ describe('faults on the real protocol', () => {
     await fixed.waitReady();
   });
 
-  it('SIGTERM finishes in-flight work, commits and exits 0; a restart resumes without duplicates', async () => {
+  it('SIGTERM finishes in-flight work, commits and exits 0; a restart resumes without duplicates', async (ctx) => {
+    needsFaultInjection(ctx);
     const s = await scenario(10_000);
     await s.cluster.command('rtt -1 50');
     const first = await s.start();

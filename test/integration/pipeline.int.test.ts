@@ -9,20 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../src/enrich/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
-import { MockCluster } from '../helpers/broker.js';
+import { startCluster, type TestCluster } from '../helpers/broker.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { deliveryReport, readAll } from '../helpers/kafka.js';
 import { DEADENDS_RECORDS, TEST_CACHE_DIR, readDevLines, type DevLine } from '../helpers/shared.js';
 import { randomName, waitFor } from '../helpers/wait.js';
 
-let cluster: MockCluster;
+let cluster: TestCluster;
 let kb: KnowledgeBase;
 let enricher: Enricher;
 let lines: DevLine[];
 const cleanup: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  cluster = await MockCluster.start();
+  cluster = await startCluster();
   cleanup.push(() => cluster.stop());
   ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
   enricher = new Enricher(kb, await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });

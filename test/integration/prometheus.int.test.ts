@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { MockCluster } from '../helpers/broker.js';
+import { startCluster, type TestCluster } from '../helpers/broker.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { produce, readAll } from '../helpers/kafka.js';
 import { Prometheus } from '../helpers/prometheus.js';
@@ -20,13 +20,13 @@ import { randomName, waitFor } from '../helpers/wait.js';
 const RULES = join(REPO_ROOT, 'helm', 'logsift', 'files', 'logsift-rules.yml');
 const DASHBOARD = join(REPO_ROOT, 'helm', 'logsift', 'files', 'logsift-dashboard.json');
 
-let cluster: MockCluster;
+let cluster: TestCluster;
 let daemon: DaemonProcess;
 let prom: Prometheus;
 const cleanup: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  cluster = await MockCluster.start();
+  cluster = await startCluster();
   cleanup.push(() => cluster.stop());
   const [input, output, dlq, group] = ['in', 'out', 'dlq', 'group'].map(randomName);
   await cluster.createTopic(input!, 2);

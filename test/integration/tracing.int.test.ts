@@ -13,7 +13,7 @@ import { Daemon, createKafka } from '../../src/kafka/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
-import { MockCluster } from '../helpers/broker.js';
+import { startCluster } from '../helpers/broker.js';
 import { produce, readAll } from '../helpers/kafka.js';
 import { STARTER_KB, TEST_CACHE_DIR } from '../helpers/shared.js';
 import { randomName, waitFor } from '../helpers/wait.js';
@@ -37,7 +37,7 @@ const PARENT = 'b7ad6b7169203331';
 
 describe('tracing', () => {
   it('links input and output messages through spans', async () => {
-    const cluster = await MockCluster.start();
+    const cluster = await startCluster();
     cleanup.push(() => cluster.stop());
     const [input, output, group] = ['in', 'out', 'group'].map(randomName);
     await cluster.createTopic(input!, 1);
