@@ -2,6 +2,7 @@
  * /metrics, /healthz, /readyz and the read-only lookup API:
  *   GET  /v1/signatures/{id}  the record: root cause, workarounds and dead ends with their ids, docs
  *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain)
+ *   GET  /v1/unmatched?limit=N the top templates of unmatched error lines, with draft records
  * No endpoint changes state.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +19,8 @@ export interface HttpDeps {
   /** Current readiness components; all true means ready. */
   readiness: () => Record<string, boolean>;
   enricher: () => Enricher | null;
+  /** The top `n` unmatched-error templates (absent: template mining is off). */
+  unmatched?: (n: number) => unknown;
 }
 
 class HttpError extends Error {
@@ -125,6 +128,12 @@ export function createHttpServer(deps: HttpDeps): Server {
           const enricher = deps.enricher();
           if (!enricher) throw new HttpError(503, 'knowledge base not loaded yet');
           send(res, 200, await matchView(enricher, req));
+        } else if (path === '/v1/unmatched') {
+          if (req.method !== 'GET') throw new HttpError(405, 'GET only');
+          if (!deps.unmatched) throw new HttpError(404, 'template mining is off (suggest.enabled=false)');
+          const limit = Number(url.searchParams.get('limit') ?? '20');
+          if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, 'limit must be an integer from 1 to 500');
+          send(res, 200, deps.unmatched(limit));
         } else throw new HttpError(404, `no route ${path}`);
       } catch (err) {
         if (err instanceof HttpError) send(res, err.status, { error: err.message });
