@@ -266,6 +266,7 @@ export function formatLintText(report: LintReport): string {
     const ex = f.evidence['examples'];
     if (Array.isArray(ex)) for (const e of ex) lines.push(`          e.g. ${String(e)}`);
     else if (typeof f.evidence['example'] === 'string') lines.push(`          e.g. ${f.evidence['example']}`);
+    else if (f.kind === 'self-miss') lines.push(`          signature: ${String(f.evidence['signature'])}`);
   }
   const kinds = Object.entries(report.counts).map(([k, n]) => `${k} ${n}`).join(', ');
   lines.push(
