@@ -30,6 +30,7 @@ const PLACEHOLDER_REGEX: Record<string, string> = {
   PATH: '\\S+',
   STR: '(?:"[^"]*"|\'[^\']*\')',
   DUR: '\\d+(?:\\.\\d+)?(?:ms|us|ns|s|m|h)',
+  TS: '[A-Za-z]{3}',
   ID: '[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}',
 };
 
@@ -107,7 +108,7 @@ export function draftRecord(t: TemplateView, options: { idPrefix?: string } = {}
   const text = t.tokens.join(' ');
   const domain = DOMAINS.find(([re]) => re.test(t.example))?.[1] ?? 'unknown';
   const category = CATEGORIES.find(([re]) => re.test(text))?.[1] ?? 'runtime_error';
-  const hash = createHash('sha256').update(regex).digest('hex').slice(0, 8);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 8);
   return {
     id: `${options.idPrefix ?? 'draft'}/${domain}/${slug(core)}-${hash}`,
     signature: m[0],

@@ -7,7 +7,9 @@
  *
  * Masks (in this order): quoted strings <STR>, UUIDs <ID>, IPv4 addresses (with port) <IP>,
  * absolute paths and URLs <PATH>, hex ids (0x… or 8+ hex digits with a digit) <HEX>,
- * durations (`250ms`, `1.5s`) <DUR>, numbers <NUM>.
+ * durations (`250ms`, `1.5s`) <DUR>, month and weekday names <TS>, numbers <NUM>.
+ * Similarity counts constant tokens only (those without a placeholder): two lines that share only
+ * their time stamp are not the same template.
  *
  * Bounded memory: at most `maxClusters` templates (least recently matched one evicted, its tree
  * branch pruned), each of at most `maxTokens` tokens and one example of at most `maxExampleChars`;
@@ -16,7 +18,7 @@
  */
 
 export const WILDCARD = '<*>';
-export const PLACEHOLDER = /<(NUM|HEX|IP|PATH|STR|DUR|ID|\*)>/g;
+export const PLACEHOLDER = /<(NUM|HEX|IP|PATH|STR|DUR|ID|TS|\*)>/g;
 
 export interface TemplateMinerOptions {
   /** Tree depth, counting the root and the token-count level. Default 4 (two leading tokens). */
@@ -48,6 +50,7 @@ const MASKS: [RegExp, string][] = [
   [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+|(?<![\w.~])(?:\/[\w.@%+~-]+){2,}\/?/gi, '<PATH>'],
   [/\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b/g, '<HEX>'],
   [/(?<![\w.])\d+(?:\.\d+)?(?:ms|us|ns|s|m|h)(?![\w])/g, '<DUR>'],
+  [/\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b/g, '<TS>'],
   [/(?:(?<=[\s=:_([,])-)?\d+(?:[.,:]\d+)*/g, '<NUM>'],
 ];
 
@@ -120,14 +123,16 @@ export class TemplateMiner {
     let best: Cluster | null = null;
     let bestSim = -1;
     let bestParams = -1;
+    let constants = 0;
+    for (const t of tokens) if (!t.includes('<')) constants++;
     for (const c of leaf.clusters) {
       let same = 0;
       let params = 0;
       for (let i = 0; i < tokens.length; i++) {
         if (c.tokens[i] === WILDCARD) params++;
-        else if (c.tokens[i] === tokens[i]) same++;
+        else if (c.tokens[i] === tokens[i] && !tokens[i]!.includes('<')) same++;
       }
-      const sim = tokens.length === 0 ? 1 : same / tokens.length;
+      const sim = constants === 0 ? 1 : same / constants;
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {
         best = c;
         bestSim = sim;

@@ -57,9 +57,15 @@ export class UnmatchedMiner {
     return this.miner.evicted;
   }
 
-  /** The most frequent templates, each with a draft record. */
+  /** The most frequent templates, each with a draft record (null when a more frequent one drafted the same regex). */
   top(n: number): Suggestion[] {
-    return this.miner.top(n).map((t) => ({ ...t, draft: draftRecord(t) }));
+    const regexes = new Set<string>();
+    return this.miner.top(n).map((t) => {
+      const draft = draftRecord(t);
+      if (!draft || regexes.has(draft.regex)) return { ...t, draft: null };
+      regexes.add(draft.regex);
+      return { ...t, draft };
+    });
   }
 
   /** JSON view for GET /v1/unmatched and `kb suggest --format json`. */
@@ -74,7 +80,7 @@ export function formatSuggestions(suggestions: readonly Suggestion[]): string {
   suggestions.forEach((s, i) => {
     out.push(`#${i + 1}  ${s.count} line(s)  ${s.template}`);
     out.push(`    e.g. ${s.example}`);
-    out.push(s.draft ? `    draft: ${JSON.stringify(s.draft)}` : '    draft: none (the template has no literal token)');
+    out.push(s.draft ? `    draft: ${JSON.stringify(s.draft)}` : '    draft: none (no literal token, or a template above has the same regex)');
   });
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }
