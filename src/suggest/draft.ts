@@ -31,6 +31,7 @@ const PLACEHOLDER_REGEX: Record<string, string> = {
   STR: '(?:"[^"]*"|\'[^\']*\')',
   DUR: '\\d+(?:\\.\\d+)?(?:ms|us|ns|s|m|h)',
   TS: '[A-Za-z]{3}',
+  TIME: '\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}(?:[.,]\\d+)?(?:Z|[+-]\\d{2}:?\\d{2})?',
   ID: '[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}',
 };
 
@@ -39,9 +40,12 @@ export function escapeRegex(text: string): string {
   return text.replace(/[\\.^$*+?{}[\]|()]/g, '\\$&');
 }
 
-/** A token with nothing but placeholders and punctuation carries no evidence of the error kind. */
+/**
+ * A token with nothing but placeholders, punctuation and at most one letter (`E0501`, `T`) carries
+ * no evidence of the error kind.
+ */
 function isVariable(token: string): boolean {
-  return token === WILDCARD || !/[\p{L}]/u.test(token.replace(PLACEHOLDER, ''));
+  return token === WILDCARD || (token.replace(PLACEHOLDER, '').match(/\p{L}/gu)?.length ?? 0) < 2;
 }
 
 function tokenRegex(token: string, wildcard: string): string {

@@ -65,7 +65,7 @@ export class ErrorLineClassifier {
     this.levelKv = levels.length > 0 ? new RegExp(`\\b(?:level|severity|lvl)"?\\s*[=:]\\s*"?(?:${levels.map(escape).join('|')})\\b`, 'i') : null;
     const alternatives = keywords.flatMap((k) => {
       const cap = k.charAt(0).toUpperCase() + k.slice(1);
-      return [`\\b${anyCase(k)}`, `(?<=[a-z])${escape(cap)}`];
+      return [`\\b${anyCase(k)}`, `(?<=[A-Za-z])${escape(cap)}`];
     });
     this.keyword = alternatives.length > 0 ? new RegExp(alternatives.join('|')) : null;
   }

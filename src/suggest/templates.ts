@@ -5,7 +5,7 @@
  * The line joins the most similar template there (share of equal tokens ≥ `similarity`), turning
  * the differing positions into `<*>`, or starts a new one.
  *
- * Masks (in this order): quoted strings <STR>, UUIDs <ID>, IPv4 addresses (with port) <IP>,
+ * Masks (in this order): quoted strings <STR>, ISO-8601 time stamps <TIME>, UUIDs <ID>, IPv4 addresses (with port) <IP>,
  * absolute paths and URLs <PATH>, hex ids (0x… or 8+ hex digits with a digit) <HEX>,
  * durations (`250ms`, `1.5s`) <DUR>, month and weekday names <TS>, numbers <NUM>.
  * Similarity counts constant tokens only (those without a placeholder): two lines that share only
@@ -18,7 +18,7 @@
  */
 
 export const WILDCARD = '<*>';
-export const PLACEHOLDER = /<(NUM|HEX|IP|PATH|STR|DUR|ID|TS|\*)>/g;
+export const PLACEHOLDER = /<(NUM|HEX|IP|PATH|STR|DUR|ID|TS|TIME|\*)>/g;
 
 export interface TemplateMinerOptions {
   /** Tree depth, counting the root and the token-count level. Default 4 (two leading tokens). */
@@ -45,6 +45,7 @@ export interface TemplateView {
 
 const MASKS: [RegExp, string][] = [
   [/"[^"\n]{0,256}"|'[^'\n]{0,256}'/g, '<STR>'],
+  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?![\w])/g, '<TIME>'],
   [/\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b/g, '<ID>'],
   [/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.])/g, '<IP>'],
   [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+|(?<![\w.~])(?:\/[\w.@%+~-]+){2,}\/?/gi, '<PATH>'],
