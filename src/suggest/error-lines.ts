@@ -46,14 +46,10 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Case-insensitive without the `i` flag, so the camel-case alternative stays case-sensitive. */
-function anyCase(s: string): string {
-  return [...s].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toLowerCase()}${c.toUpperCase()}]` : escape(c))).join('');
-}
-
 export class ErrorLineClassifier {
   private readonly level: RegExp | null;
   private readonly levelKv: RegExp | null;
+  /** The keywords, case-insensitive; word starts are checked per hit (a lookbehind per position is slower). */
   private readonly keyword: RegExp | null;
   private readonly levelSet: Set<string>;
 
@@ -63,11 +59,22 @@ export class ErrorLineClassifier {
     this.levelSet = new Set(levels.map((l) => l.toLowerCase()));
     this.level = levels.length > 0 ? new RegExp(`(?<![\\w])(?:${levels.map(escape).join('|')})(?![\\w])`) : null;
     this.levelKv = levels.length > 0 ? new RegExp(`\\b(?:level|severity|lvl)"?\\s*[=:]\\s*"?(?:${levels.map(escape).join('|')})\\b`, 'i') : null;
-    const alternatives = keywords.flatMap((k) => {
-      const cap = k.charAt(0).toUpperCase() + k.slice(1);
-      return [`\\b${anyCase(k)}`, `(?<=[A-Za-z])${escape(cap)}`];
-    });
-    this.keyword = alternatives.length > 0 ? new RegExp(alternatives.join('|')) : null;
+    this.keyword = keywords.length > 0 ? new RegExp(keywords.map(escape).join('|'), 'gi') : null;
+  }
+
+  /** A keyword hit counts at a word start (`error`, `errors`) or a camel-case start (`IOError`). */
+  private hasKeyword(text: string): boolean {
+    const re = this.keyword;
+    if (!re) return false;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      const i = m.index;
+      const before = i > 0 ? text.charCodeAt(i - 1) : -1;
+      if (!isWordChar(before)) return true;
+      if (isLetter(before) && isUpper(text.charCodeAt(i))) return true;
+      re.lastIndex = i + 1;
+    }
+    return false;
   }
 
   /** `log`: the parsed JSON object of a JSON log, for its level field. */
@@ -81,6 +88,10 @@ export class ErrorLineClassifier {
     }
     if (KLOG.test(text)) return true;
     if (this.level?.test(text) || this.levelKv?.test(text)) return true;
-    return this.keyword?.test(text) ?? false;
+    return this.hasKeyword(text);
   }
 }
+
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isWordChar = (c: number): boolean => isLetter(c) || (c >= 48 && c <= 57) || c === 95;
