@@ -150,9 +150,9 @@ class ShadowTracker {
       if (prev === null) {
         this.above[b] = new Set(ranked.slice(0, pos));
         this.example[b] = text;
-      } else if (prev!.size > 0) {
+      } else if (prev.size > 0) {
         const here = new Set(ranked.slice(0, pos));
-        for (const a of prev!) if (!here.has(a)) prev!.delete(a);
+        for (const a of prev) if (!here.has(a)) prev.delete(a);
       }
     });
   }

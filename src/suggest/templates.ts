@@ -2,15 +2,15 @@
  * A streaming log-template miner in the manner of Drain (He et al., ICWS 2017): each line is masked
  * (variables become placeholders), split into tokens, and routed down a fixed-depth parse tree —
  * first by token count, then by its first `depth - 2` constant tokens — to a leaf holding a few
- * templates.
- * The line joins the most similar template there (share of equal tokens ≥ `similarity`), turning
- * the differing positions into `<*>`, or starts a new one.
+ * templates. The line joins the most similar template there (share of equal constant tokens ≥
+ * `similarity`), turning the differing positions into `<*>`, or starts a new one. Constant tokens
+ * are those without a placeholder: two lines that share only their time stamp are not one template.
  *
- * Masks (in this order): quoted strings <STR>, ISO-8601 time stamps <TIME>, UUIDs <ID>, IPv4 addresses (with port) <IP>,
- * absolute paths and URLs <PATH>, hex ids (0x… or 8+ hex digits with a digit) <HEX>,
- * durations (`250ms`, `1.5s`) <DUR>, month and weekday names <TS>, numbers <NUM>.
- * Similarity counts constant tokens only (those without a placeholder): two lines that share only
- * their time stamp are not the same template.
+ * Masks: on the line, quoted strings <STR> and ISO-8601 time stamps <TIME>; then per token (edge
+ * punctuation aside, and the value of a `key=value`): URLs and absolute paths <PATH>, IPv4 with
+ * port <IP>, UUIDs <ID>, hex ids (0x… or 8+ hex digits mixing letters and digits) <HEX>, durations
+ * (`250ms`, `1.5s`) <DUR>, numbers <NUM>, month and weekday names <TS>; in any other token, runs
+ * of digits <NUM>.
  *
  * Bounded memory: at most `maxClusters` templates (least recently matched one evicted, its tree
  * branch pruned), each of at most `maxTokens` tokens and one example of at most `maxExampleChars`;

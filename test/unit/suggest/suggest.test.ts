@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../src/config/index.js';
 import { KnowledgeBase, RecordSchema } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { ErrorLineClassifier, TemplateMiner, UnmatchedMiner, draftRecord, maskLine } from '../../../src/suggest/index.js';
+import { ErrorLineClassifier, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
@@ -19,6 +19,8 @@ describe('maskLine', () => {
     expect(maskLine('read /var/log/app.log at 0x7ffe12 id 123e4567-e89b-12d3-a456-426614174000')).toBe('read <PATH> at <HEX> id <ID>');
     expect(maskLine('fetch https://example.org/x?y=1 sha deadbeef42 ok')).toBe('fetch <PATH> sha <HEX> ok');
     expect(maskLine('Dec 10 07:13:31 offset=-42 blk_-1608')).toBe('<TS> <NUM> <NUM> offset=<NUM> blk_<NUM>');
+    expect(maskLine('[Sun Dec 04 04:47:44 2005] [error] at 2015-10-18 18:05:27,570 from /10.251.73.220:50010')).toBe('[<TS> <TS> <NUM> <NUM> <NUM>] [error] at <TIME> from /<NUM>');
+    expect(maskLine("rhost=5.36.59.76 user=root can't ('x' 'y z')")).toBe("rhost=<IP> user=root can't (<STR> <STR>)");
   });
 });
 
@@ -124,6 +126,13 @@ describe('draftRecord', () => {
     const texts = drafts.flatMap((d) => [d.signature, ...d.examples.match]);
     expect(matcher.scan(texts).map((r) => r.length > 0)).toEqual(texts.map(() => true));
     expect(drafts.map((d) => d.domain)).toEqual(['java', 'unknown']);
+  });
+
+  it('skips what the pipeline dead-letters (not JSON under format json); an empty report is empty', () => {
+    const miner = new UnmatchedMiner({ fields: ['message'], format: 'json' });
+    expect(miner.observe(['ERROR not json', '{"message":"ERROR in json"}'])).toBe(1);
+    expect([miner.seen, miner.errorLines]).toEqual([2, 1]);
+    expect(formatSuggestions([])).toBe('');
   });
 });
 
