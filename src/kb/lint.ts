@@ -147,7 +147,7 @@ class ShadowTracker {
     ranked.forEach((b, pos) => {
       this.texts[b]!++;
       const prev = this.above[b];
-      if (prev === null) {
+      if (!prev) {
         this.above[b] = new Set(ranked.slice(0, pos));
         this.example[b] = text;
       } else if (prev.size > 0) {
