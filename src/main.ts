@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
-import { DEFAULT_KB, loadKbAndMatcher } from './app/index.js';
+import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
@@ -70,7 +70,12 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
     enricher: () => current.enricher,
     observer: metrics,
     tracer: trace.getTracer('logsift'),
-    ...(miner ? { onUnmatched: (raws: readonly string[]) => metrics.unmatchedMined(miner.observe(raws), miner.templates) } : {}),
+    ...(miner
+      ? {
+          onUnmatched: (raws: readonly string[]) =>
+            mineUnmatched(miner, raws, (n, templates) => metrics.unmatchedMined(n, templates), (err) => logger.warn({ err }, 'template mining failed for a chunk; skipped')),
+        }
+      : {}),
   });
   metrics.state(daemon.readiness);
 

@@ -17,6 +17,9 @@ export interface Suggestion extends TemplateView {
   draft: DraftRecord | null;
 }
 
+/** Characters of a message classified and mined: bounds the work per message (templates keep 64 tokens anyway). */
+export const MAX_MINED_CHARS = 8192;
+
 export class UnmatchedMiner {
   private readonly classifier: ErrorLineClassifier;
   private readonly miner: TemplateMiner;
@@ -41,6 +44,7 @@ export class UnmatchedMiner {
       } catch {
         continue; // not JSON under format=json: dead-lettered by the pipeline, not a template
       }
+      if (text.length > MAX_MINED_CHARS) text = text.slice(0, MAX_MINED_CHARS);
       if (!this.classifier.test(text, log)) continue;
       this.miner.add(text);
       mined++;

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../../src/enrich/index.js';
+import { mineUnmatched } from '../../../src/app/index.js';
 import { createHttpServer, listen } from '../../../src/http/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { UnmatchedMiner } from '../../../src/suggest/index.js';
@@ -26,7 +27,9 @@ beforeAll(async () => {
   metrics = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
   const miner = new UnmatchedMiner({ fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
   const lines = ['ERROR disk /dev/sda1 full', 'ERROR disk /dev/sdb2 full', 'FATAL cannot allocate 4096 bytes', 'INFO ok'];
-  metrics.unmatchedMined(miner.observe(lines), miner.templates);
+  mineUnmatched(miner, lines, (n, templates) => metrics.unmatchedMined(n, templates), (err) => {
+    throw err;
+  });
   base = await serve(miner);
 });
 afterAll(async () => {
@@ -50,6 +53,18 @@ describe('GET /v1/unmatched', () => {
     expect((await fetch(`${base}/v1/unmatched`, { method: 'POST' })).status).toBe(405);
     const off = await serve(null);
     expect((await fetch(`${off}/v1/unmatched`)).status).toBe(404);
+  });
+
+  it('the daemon hook reports a mining failure instead of throwing', () => {
+    const failures: unknown[] = [];
+    const broken = {
+      templates: 0,
+      observe: (): number => {
+        throw new Error('boom');
+      },
+    };
+    mineUnmatched(broken, ['ERROR x'], () => failures.push('mined'), (err) => failures.push((err as Error).message));
+    expect(failures).toEqual(['boom']);
   });
 
   it('exposes the bounded metrics', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../src/config/index.js';
 import { KnowledgeBase, RecordSchema } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { ErrorLineClassifier, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
+import { ErrorLineClassifier, MAX_MINED_CHARS, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
@@ -133,6 +133,14 @@ describe('draftRecord', () => {
     expect(miner.observe(['ERROR not json', '{"message":"ERROR in json"}'])).toBe(1);
     expect([miner.seen, miner.errorLines]).toEqual([2, 1]);
     expect(formatSuggestions([])).toBe('');
+  });
+
+  it('bounds the work on a huge message: only its first MAX_MINED_CHARS are classified and mined', () => {
+    const miner = new UnmatchedMiner({ fields: ['message'], format: 'raw' });
+    expect(miner.observe([`${'x '.repeat(MAX_MINED_CHARS)}ERROR late`, `ERROR early ${'y '.repeat(MAX_MINED_CHARS)}`])).toBe(1);
+    const [t] = miner.top(1);
+    expect(t!.tokens).toHaveLength(64);
+    expect(t!.example.length).toBe(500);
   });
 });
 
