@@ -54,21 +54,33 @@ const STR = /"[^"\n]{0,256}"|(?<![\w])'[^'\n]{0,256}'/g;
 const HAS_TIME = /\d{4}-\d\d-\d\d[T ]\d\d:/;
 const TIME = /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?![\w])/g;
 const CALENDAR = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
-const WHOLE: [RegExp, string][] = [
-  [/^[A-Za-z][\w+.-]*:\/\/\S+$/, '<PATH>'],
-  [/^(?:\/[^/\s]+){2,}\/?$/, '<PATH>'],
-  [/^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/, '<IP>'],
-  [/^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/, '<ID>'],
-  [/^0x[0-9a-fA-F]+$|^(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}$/, '<HEX>'],
-  [/^\d+(?:\.\d+)?(?:ms|us|ns|s|m|h)$/, '<DUR>'],
-  [/^-?\d+(?:[.,:]\d+)*$/, '<NUM>'],
-];
+const NUM = /^-?\d+(?:[.,:]\d+)*$/;
+const IP = /^\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
+const DUR = /^\d+(?:\.\d+)?(?:ms|us|ns|s|m|h)$/;
+const UUID = /^[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$/;
+const HEX = /^0x[0-9a-fA-F]+$|^(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}$/;
+const PATH = /^(?:\/[^/\s]+){2,}\/?$/;
+const URL = /^[A-Za-z][\w+.-]*:\/\/\S+$/;
 const DIGITS = /(?:(?<=[_=:])-)?\d+(?:[.,:]\d+)*/g;
 const OPEN = '[({<"\'';
 const CLOSE = '])}>,;:."\'!?';
 
-function isDigitOrSlash(c: number): boolean {
-  return (c >= 48 && c <= 57) || c === 47;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isAsciiLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** The placeholder for a core that is one variable, or null. Dispatch on the first character keeps it to a test or two. */
+function wholeVariable(core: string): string | null {
+  const c = core.charCodeAt(0);
+  if (isDigit(c) || c === 45 /* - */) {
+    if (IP.test(core)) return '<IP>';
+    if (NUM.test(core)) return '<NUM>';
+    if (DUR.test(core)) return '<DUR>';
+  }
+  if (c === 47 /* / */) return PATH.test(core) ? '<PATH>' : null;
+  if (UUID.test(core)) return '<ID>';
+  if ((core.length >= 8 || core.startsWith('0x')) && HEX.test(core)) return '<HEX>';
+  if (isAsciiLetter(c) && core.includes('://') && URL.test(core)) return '<PATH>';
+  return null;
 }
 
 /** A token's core (edge punctuation off) as a placeholder if it is one variable, else with its digit runs masked. */
@@ -77,19 +89,27 @@ function maskCore(token: string): string {
   let b = token.length;
   while (a < b && OPEN.includes(token[a]!)) a++;
   while (b > a && CLOSE.includes(token[b - 1]!)) b--;
-  const core = token.slice(a, b);
-  for (const [re, ph] of WHOLE) if (re.test(core)) return token.slice(0, a) + ph + token.slice(b);
+  const ph = a < b ? wholeVariable(token.slice(a, b)) : null;
+  if (ph) return token.slice(0, a) + ph + token.slice(b);
   return token.replace(DIGITS, '<NUM>');
+}
+
+/** `Dec`, `[Sun`, `Mon,`: the calendar words of time stamps. */
+function maskCalendar(token: string): string {
+  let a = 0;
+  let b = token.length;
+  while (a < b && !isAsciiLetter(token.charCodeAt(a))) a++;
+  while (b > a && !isAsciiLetter(token.charCodeAt(b - 1))) b--;
+  return b - a === 3 && CALENDAR.has(token.slice(a, b)) ? `${token.slice(0, a)}<TS>${token.slice(b)}` : token;
 }
 
 function maskToken(token: string): string {
   let variable = false;
-  for (let i = 0; i < token.length && !variable; i++) variable = isDigitOrSlash(token.charCodeAt(i));
-  if (!variable) {
-    // `Dec`, `[Sun`, `Mon,`: calendar words of time stamps.
-    const word = token.replace(/^\W+|\W+$/g, '');
-    return CALENDAR.has(word) ? token.replace(word, '<TS>') : token;
+  for (let i = 0; i < token.length && !variable; i++) {
+    const c = token.charCodeAt(i);
+    variable = isDigit(c) || c === 47;
   }
+  if (!variable) return maskCalendar(token);
   const whole = maskCore(token);
   if (whole !== token && !whole.includes('<NUM>')) return whole; // a URL or path with "=" in it
   const eq = token.indexOf('=');
