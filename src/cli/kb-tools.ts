@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import { readBackground, type LoadKbOptions } from '../app/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
 import { KbValidationError, type LogsiftError } from '../errors.js';
-import { filterTermProblem, type KbFilterSpec, type KnowledgeBase } from '../kb/index.js';
-import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type LintFinding } from '../kb/lint.js';
+import { filterTermProblem, type KbFilterSpec } from '../kb/index.js';
+import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type LintCheck } from '../kb/lint.js';
 import { UnmatchedMiner, formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_KB, UsageError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { runScan } from './scan.js';
@@ -66,9 +66,6 @@ export function shareFlag(name: string, value: string | undefined, fallback: num
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a share from 0 to 1 (got "${value}")`);
   return n;
 }
-
-/** Checks beyond lint's own (e.g. ReDoS), each giving per-record findings; the composition root adds them. */
-export type LintCheck = (kb: KnowledgeBase) => readonly LintFinding[];
 
 /** `logsift kb lint`: exit 1 only when some finding is an error (invalid, rejected, empty). */
 export async function kbLint(

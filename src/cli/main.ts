@@ -11,7 +11,8 @@ import { formatSuggestions } from '../suggest/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
-import { KB_LOAD_FLAGS, filterFromFlags, kbLint, kbLoadOptions, kbSuggest, minerFor, shareFlag, type LintCheck } from './kb-tools.js';
+import type { LintCheck } from '../kb/lint.js';
+import { KB_LOAD_FLAGS, filterFromFlags, kbLint, kbLoadOptions, kbSuggest, minerFor, shareFlag } from './kb-tools.js';
 import { runScan } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
@@ -89,7 +90,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     batchSize: positiveInt('batch-size', values['batch-size'], 2048),
   };
   if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
-  if (values['max-background-rate'] !== undefined && !values.background) throw new UsageError('--max-background-rate needs --background FILE');
+  if ((values['max-background-rate'] === undefined) !== (values.background === undefined)) throw new UsageError('--background FILE and --max-background-rate R go together');
   const lint = values['max-background-rate'] !== undefined ? { background: values.background ?? [], maxBackgroundRate: shareFlag('max-background-rate', values['max-background-rate'], 1) } : undefined;
   const top = positiveInt('top', values.top, 10);
   const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], kbLoadOptions(values, lint ? { lint } : {}), stderrReporter(io));

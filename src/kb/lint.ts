@@ -38,6 +38,9 @@ export interface LintMatcher {
   scan(texts: readonly string[]): readonly (readonly number[])[];
 }
 
+/** A checker beyond lint's own (e.g. ReDoS): per-record findings for a KB, merged via `extra`. */
+export type LintCheck = (kb: KnowledgeBase) => readonly LintFinding[];
+
 export interface LintOptions {
   /** A record matching more than this share of the background lines is broad. Default 0.01. */
   maxBackgroundRate?: number;

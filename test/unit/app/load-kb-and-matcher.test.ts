@@ -76,5 +76,6 @@ describe('loadKbAndMatcher', () => {
     expect(r.stderr).toContain('logsift: dropped 1 record(s) (kb lint: broad on the background)\nlogsift:   culture/broad: broad: matches 50.00% of the background lines (2 of 4; limit 25.00%)\n');
     expect(r.stdout).toBe('');
     expect((await runCli(['scan', '--kb', kb, '--max-background-rate', '0.25'], 'x\n')).code).toBe(2);
+    expect((await runCli(['scan', '--kb', kb, '--background', bg], 'x\n')).code).toBe(2);
   });
 });
