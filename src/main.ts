@@ -9,13 +9,15 @@ import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
 import { AlertForwarder } from './alerts/index.js';
-import { DEFAULT_KB, loadKbAndMatcher } from './cli/common.js';
+import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
+import type { DropReason } from './app/index.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
 import { Enricher } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
 import type { Matcher } from './matcher/index.js';
+import { UnmatchedMiner } from './suggest/index.js';
 import { LogsiftMetrics, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
@@ -27,21 +29,30 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher: Enricher; matcher: Matcher }> {
+async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher: Enricher; matcher: Matcher; dropped: Record<DropReason, number> }> {
   const paths = config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB];
-  const { kb, matcher } = await loadKbAndMatcher(
+  const { kb, matcher, dropped } = await loadKbAndMatcher(
     paths,
     {
       allowInvalid: config.kb.allowInvalid,
       matcher: { ignoreCase: config.kb.ignoreCase, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
+      filter: { include: config.kb.include, exclude: config.kb.exclude },
+      lint: config.kb.lint,
     },
     {
       skipped: (p) => logger.warn({ code: p.code, file: p.file, line: p.line, field: p.field }, `skipped invalid record: ${p.message}`),
       build: (text, e) => logger.info({ event: e.type }, text),
+      dropped: (reason, records) => logger.warn({ reason, count: records.length, ids: records.map((r) => r.id), why: records.map((r) => r.why) }, `dropped ${records.length} knowledge-base record(s): ${reason}`),
     },
   );
-  logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format, minStrength: config.match.minStrength }), matcher };
+  logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
+  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format, minStrength: config.match.minStrength }), matcher, dropped };
+}
+
+function unmatchedMiner(config: Config): UnmatchedMiner | null {
+  const s = config.suggest;
+  if (!s.enabled) return null;
+  return new UnmatchedMiner({ levels: s.levels, keywords: s.keywords, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: config.input.format });
 }
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {
@@ -49,7 +60,9 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   const metrics = new LogsiftMetrics({ signatureLabel: config.metrics.signatureLabel });
   let current = await buildEnricher(config, logger);
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
+  metrics.kbDropped(current.dropped);
   metrics.kbReload(true);
+  const miner = unmatchedMiner(config);
 
   const daemon = new Daemon({
     kafka: createKafka(config.kafka, logger),
@@ -58,6 +71,12 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
     enricher: () => current.enricher,
     observer: metrics,
     tracer: trace.getTracer('logsift'),
+    ...(miner
+      ? {
+          onUnmatched: (raws: readonly string[]) =>
+            mineUnmatched(miner, raws, (n, templates) => metrics.unmatchedMined(n, templates), (err) => logger.warn({ err }, 'template mining failed for a chunk; skipped')),
+        }
+      : {}),
   });
   metrics.state(daemon.readiness);
 
@@ -75,9 +94,15 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   let http: Server | null = null;
   let httpPort: number | null = null;
   if (config.http.enabled) {
-    http = createHttpServer({ metrics, readiness: () => ({ ...daemon.readiness }), enricher: () => current.enricher, alerts: { textLabels: config.alerts.textLabels, forwarder } });
+    http = createHttpServer({
+      metrics,
+      readiness: () => ({ ...daemon.readiness }),
+      enricher: () => current.enricher,
+      alerts: { textLabels: config.alerts.textLabels, forwarder },
+      ...(miner ? { unmatched: (n: number) => miner.view(n) } : {}),
+    });
     httpPort = (await listen(http, config.http.port, config.http.host)).port;
-    logger.info({ port: httpPort }, 'serving /metrics, /healthz, /readyz, /v1/signatures, /v1/match');
+    logger.info({ port: httpPort }, 'serving /metrics, /healthz, /readyz, /v1/signatures, /v1/match, /v1/unmatched');
   }
 
   await daemon.start();
@@ -89,6 +114,7 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
         const next = await buildEnricher(config, logger);
         current = next;
         metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
+        metrics.kbDropped(next.dropped);
         metrics.kbReload(true);
         return true;
       } catch (err) {

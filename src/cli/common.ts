@@ -1,14 +1,10 @@
-/** Pieces every command shares: the package root, and loading KB + matcher with progress on stderr. */
-import { dirname, join } from 'node:path';
+/** Pieces every command shares: io, usage errors, the stderr KB-load reporter, error lines. */
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 
-import { KbValidationError, isLogsiftError, type LogsiftError } from '../errors.js';
-import { loadKnowledgeBase, type KnowledgeBase } from '../kb/index.js';
-import { Matcher, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
+import type { KbLoadReporter } from '../app/index.js';
+import { KbValidationError, isLogsiftError } from '../errors.js';
 
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
+export { DEFAULT_KB, PACKAGE_ROOT, loadKbAndMatcher, type KbLoadReporter } from '../app/index.js';
 
 export interface Output {
   out: (text: string) => void;
@@ -23,35 +19,17 @@ export interface Io extends Output {
 
 export class UsageError extends Error {}
 
-/** How a command tells its user about a KB load: lines on stderr for the CLI, logs for the daemon. */
-export interface KbLoadReporter {
-  skipped(problem: LogsiftError): void;
-  build(text: string, event: BuildEvent): void;
-}
-
+/** Lines on stderr for skipped and dropped records and for compile progress. */
 export function stderrReporter(io: Output): KbLoadReporter {
   return {
     skipped: (p) => io.err(`logsift: skipped invalid record: ${p.location}: ${p.message}\n`),
     build: (text) => io.err(`logsift: ${text}\n`),
-  };
-}
-
-/** Loads the KB (reporting skipped records) and builds its matcher (reporting compile progress). */
-export async function loadKbAndMatcher(
-  paths: readonly string[],
-  options: { allowInvalid: boolean; matcher: Omit<MatcherOptions, 'onEvent'> },
-  report: KbLoadReporter,
-): Promise<{ kb: KnowledgeBase; matcher: Matcher }> {
-  const { kb, problems } = await loadKnowledgeBase(paths, { allowInvalid: options.allowInvalid });
-  for (const p of problems) report.skipped(p);
-  const matcher = await Matcher.create(kb, {
-    ...options.matcher,
-    onEvent: (e) => {
-      const text = describeBuild(e);
-      if (text) report.build(text, e);
+    dropped: (reason, records) => {
+      io.err(`logsift: dropped ${records.length} record(s) (${reason === 'filter' ? 'kb filter' : 'kb lint: broad on the background'})\n`);
+      // Filters drop whole domains: ids would flood stderr (`kb check` lists them); broad ids are few.
+      if (reason === 'broad') for (const r of records) io.err(`logsift:   ${r.id}: ${r.why}\n`);
     },
-  });
-  return { kb, matcher };
+  };
 }
 
 /** One line for any error: `logsift: file:line: field: message`. */

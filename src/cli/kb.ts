@@ -2,12 +2,16 @@
 import { readFile } from 'node:fs/promises';
 
 import { KbValidationError, isLogsiftError } from '../errors.js';
-import { canonToRecord, isCanon, loadRecords, parseRecordText, KnowledgeBase } from '../kb/index.js';
+import { KbFilter, canonToRecord, filterReport, isCanon, loadRecords, parseRecordText, KnowledgeBase, type KbFilterSpec } from '../kb/index.js';
 import { loadNative, planPatterns, summarize } from '../matcher/index.js';
 import type { Output } from './common.js';
 
-/** Prints each compile class and every non-native record with its reason. Exit 1 on any invalid or rejected record. */
-export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io: Output): Promise<number> {
+/**
+ * Prints each compile class and every non-native record with its reason, and with a filter what it
+ * keeps and drops (counts by domain, and the term that dropped them). Exit 1 on any invalid or
+ * rejected record, or when the filter keeps nothing.
+ */
+export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io: Output, filterSpec: KbFilterSpec = {}): Promise<number> {
   let loaded;
   try {
     loaded = await loadRecords(paths, { allowInvalid: true });
@@ -25,7 +29,21 @@ export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io:
     io.out('no valid records\n');
     return 1;
   }
-  const kb = new KnowledgeBase(loaded.records);
+  const filter = new KbFilter(filterSpec);
+  let records = loaded.records;
+  if (!filter.empty) {
+    const { kept, dropped } = filter.apply(loaded.records);
+    const report = filterReport(kept, dropped);
+    io.out(`filter (${filter.describe()}): kept ${kept.length} of ${loaded.records.length} records, dropped ${dropped.length}\n`);
+    for (const k of report.kept) io.out(`kept      ${k.domain}: ${k.count}\n`);
+    for (const d of report.dropped) io.out(`dropped   ${d.domain}: ${d.count} (${d.reason})\n`);
+    if (kept.length === 0) {
+      io.out('the filter keeps no record\n');
+      return 1;
+    }
+    records = kept;
+  }
+  const kb = new KnowledgeBase(records);
   const plan = await planPatterns(loadNative(), kb.records, { ignoreCase });
   const counts = summarize(plan);
   for (const p of plan) {

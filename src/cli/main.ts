@@ -7,9 +7,12 @@ import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, Enricher, type InputFormat } from '../enrich/index.js';
 import { createHttpServer, listen } from '../http/index.js';
+import { formatSuggestions } from '../suggest/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
+import type { LintCheck } from '../kb/lint.js';
+import { KB_LOAD_FLAGS, filterFromFlags, kbLint, kbLoadOptions, kbSuggest, minerFor, shareFlag } from './kb-tools.js';
 import { runScan } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
@@ -18,15 +21,25 @@ Usage:
   logsift scan [--kb PATH]... [--input FILE|-] [--emit matched|all] [--format json|text]
                [--input-format auto|raw|json] [--fields a,b.c] [--case-sensitive]
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
-               [--http-port PORT]
+               [--http-port PORT] [--include TERM]... [--exclude TERM]...
+               [--background FILE]... [--max-background-rate R] [--suggest [--top N]]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
                [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
-  logsift kb check  [--kb PATH]...     classify every record; exit 1 on invalid or rejected ones
+               [--include TERM]... [--exclude TERM]...
+  logsift kb check  [--kb PATH]... [--include TERM]... [--exclude TERM]...
+                    classify every record, show what the filter keeps; exit 1 on invalid or rejected
+  logsift kb lint   [--kb PATH]... [--background FILE]... [--format text|json] [--max-background-rate R]
+                    broad, self-miss, duplicate, shadowed, empty, rejected records; exit 1 on errors only
+  logsift kb suggest --input FILE [--kb PATH]... [--top N] [--format text|json|records]
+                    templates of the input's unmatched error lines, each with a draft record
   logsift kb import FILE               deadends.dev canons (JSON Lines) -> seed-format JSON Lines
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
---input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576.
+--input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576,
+--max-background-rate 0.01 (kb lint), --top 10.
+Filter terms: domain:NAME, category:NAME, id:GLOB (* and ? wildcards); also $LOGSIFT_KB_INCLUDE,
+$LOGSIFT_KB_EXCLUDE (comma-separated).
 `;
 
 function stdio(): Io {
@@ -57,20 +70,20 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      kb: { type: 'string', multiple: true },
+      ...KB_LOAD_FLAGS,
       input: { type: 'string', default: '-' },
       emit: { type: 'string' },
       format: { type: 'string' },
       'input-format': { type: 'string' },
       fields: { type: 'string' },
-      'case-sensitive': { type: 'boolean', default: false },
       'max-line-bytes': { type: 'string' },
       'batch-size': { type: 'string' },
-      'cache-dir': { type: 'string' },
-      'no-cache': { type: 'boolean', default: false },
-      'allow-invalid-records': { type: 'boolean', default: false },
       'http-port': { type: 'string' },
       'min-strength': { type: 'string' },
+      background: { type: 'string', multiple: true },
+      'max-background-rate': { type: 'string' },
+      suggest: { type: 'boolean', default: false },
+      top: { type: 'string' },
     },
     strict: true,
   });
@@ -85,17 +98,11 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     batchSize: positiveInt('batch-size', values['batch-size'], 2048),
   };
   if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
-  const { kb, matcher } = await loadKbAndMatcher(
-    values.kb ?? [DEFAULT_KB],
-    {
-      allowInvalid: values['allow-invalid-records'],
-      matcher: {
-        ignoreCase: !values['case-sensitive'],
-        ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
-      },
-    },
-    stderrReporter(io),
-  );
+  if ((values['max-background-rate'] === undefined) !== (values.background === undefined)) throw new UsageError('--background FILE and --max-background-rate R go together');
+  const lint = values['max-background-rate'] !== undefined ? { background: values.background ?? [], maxBackgroundRate: shareFlag('max-background-rate', values['max-background-rate'], 1) } : undefined;
+  const top = positiveInt('top', values.top, 10);
+  const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], kbLoadOptions(values, lint ? { lint } : {}), stderrReporter(io));
+  const miner = values.suggest ? minerFor(options.fields, options.inputFormat) : null;
   const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) });
   // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.
   let http: Server | null = null;
@@ -111,7 +118,10 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   }
   let summary;
   try {
-    summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {});
+    summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, {
+      ...(metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {}),
+      ...(miner ? { onUnmatched: (lines) => miner.observe(lines) } : {}),
+    });
   } finally {
     if (http) await new Promise((resolve) => http.close(resolve));
   }
@@ -125,8 +135,15 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     io.err('logsift: top signatures:\n');
     for (const t of summary.top) io.err(`  ${String(t.count).padStart(7)}  ${t.id}\n`);
   }
+  if (miner) {
+    io.err(`logsift: ${miner.errorLines} unmatched error line(s), ${miner.templates} template(s); top ${Math.min(top, miner.templates)} with draft records:\n`);
+    io.err(formatSuggestions(miner.top(top)));
+  }
   return 0;
 }
+
+/** Checks the composition root adds to `kb lint` (e.g. a ReDoS checker); empty by default. */
+export const LINT_CHECKS: LintCheck[] = [];
 
 export async function main(argv: string[], io: Io = stdio()): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -136,15 +153,23 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
         return await scanCommand(argv.slice(1), io);
       case 'kb': {
         if (sub === 'check') {
-          const { values } = parseArgs({ args: rest, options: { kb: { type: 'string', multiple: true }, 'case-sensitive': { type: 'boolean', default: false } } });
-          return await kbCheck(values.kb ?? [DEFAULT_KB], !values['case-sensitive'], io);
+          const { values } = parseArgs({ args: rest, options: { kb: { type: 'string', multiple: true }, 'case-sensitive': { type: 'boolean', default: false }, include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true } } });
+          return await kbCheck(values.kb ?? [DEFAULT_KB], !values['case-sensitive'], io, filterFromFlags(values));
+        }
+        if (sub === 'lint') {
+          const { values } = parseArgs({ args: rest, options: { ...KB_LOAD_FLAGS, background: { type: 'string', multiple: true }, format: { type: 'string' }, 'max-background-rate': { type: 'string' } } });
+          return await kbLint(values, io, LINT_CHECKS);
+        }
+        if (sub === 'suggest') {
+          const { values } = parseArgs({ args: rest, options: { ...KB_LOAD_FLAGS, input: { type: 'string' }, top: { type: 'string' }, format: { type: 'string' }, 'input-format': { type: 'string' }, fields: { type: 'string' } } });
+          return await kbSuggest(values, io, positiveInt('top', values.top, 10));
         }
         if (sub === 'import') {
           const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
           if (positionals.length !== 1) throw new UsageError('logsift kb import FILE');
           return await kbImport(positionals[0]!, io);
         }
-        throw new UsageError('logsift kb check|import');
+        throw new UsageError('logsift kb check|lint|suggest|import');
       }
       case 'run': {
         const { runCommand } = await import('./run.js');

@@ -12,6 +12,8 @@ const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }
   output: { path: ['output', 'topic'] },
   group: { path: ['input', 'groupId'] },
   kb: { path: ['kb', 'paths'], list: true },
+  include: { path: ['kb', 'include'], list: true },
+  exclude: { path: ['kb', 'exclude'], list: true },
   delivery: { path: ['delivery', 'mode'] },
   dlq: { path: ['output', 'dlqTopic'] },
   unmatched: { path: ['output', 'unmatchedTopic'] },

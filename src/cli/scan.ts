@@ -34,6 +34,8 @@ export interface ScanSummary {
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
   onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; weak: number; errors: number }) => void;
+  /** Called per batch with the lines that matched nothing (`--suggest` mines them). */
+  onUnmatched?: (lines: string[]) => void;
 }
 
 function formatText(e: LogsiftEvent): string {
@@ -113,6 +115,7 @@ export async function runScan(
       }
     }
     for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
+    if (hooks.onUnmatched) hooks.onUnmatched(texts.filter((_, i) => !results[i]!.matched));
     hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, weak: weakLines, errors: pendingErrors.length });
     lines += pendingErrors.length;
     texts = [];

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH } from '../enrich/index.js';
+import { filterTermProblem } from '../kb/filter.js';
+import { DEFAULT_ERROR_KEYWORDS, DEFAULT_ERROR_LEVELS } from '../suggest/error-lines.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/;
@@ -34,6 +36,12 @@ export const byteSize = z.union([z.number().int().positive(), z.string()]).trans
 });
 
 const secret = z.string().min(1);
+
+/** `domain:NAME`, `category:NAME` or `id:GLOB` (see src/kb/filter.ts). */
+const filterTerm = z.string().superRefine((v, ctx) => {
+  const problem = filterTermProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const ConfigSchema = z
   .object({
@@ -151,6 +159,35 @@ export const ConfigSchema = z
         ignoreCase: z.boolean().default(true),
         /** Compiled-database cache; null disables. Default ~/.cache/logsift. */
         cacheDir: z.string().nullable().optional(),
+        /** Keep only records matching one of these terms (domain:python, category:network_error, id:docker/*). Default [] (all). */
+        include: z.array(filterTerm).default([]),
+        /** Drop records matching any of these terms; exclude wins over include. Default []. */
+        exclude: z.array(filterTerm).default([]),
+        lint: z
+          .object({
+            /** Normal-operation log files (lines) that broad records are measured on. Default []. */
+            background: z.array(z.string().min(1)).default([]),
+            /** Drop records matching more than this share of the background lines at load time (logged, counted). Default null (keep all). */
+            maxBackgroundRate: z.number().min(0).max(1).nullable().default(null),
+          })
+          .strict()
+          .prefault({})
+          .refine((l) => l.maxBackgroundRate === null || l.background.length > 0, { message: 'kb.lint.maxBackgroundRate needs kb.lint.background files' }),
+      })
+      .strict()
+      .prefault({}),
+    suggest: z
+      .object({
+        /** Mine unmatched error-looking messages into templates (GET /v1/unmatched). Default true. */
+        enabled: z.boolean().default(true),
+        /** Level words that make a line error-looking (case-sensitive, whole word). Default ERROR, FATAL, CRITICAL, SEVERE, panic, … */
+        levels: z.array(z.string().min(1)).default([...DEFAULT_ERROR_LEVELS]),
+        /** Keywords that make a line error-looking (case-insensitive, at a word start). Default exception, error, failed, … */
+        keywords: z.array(z.string().min(1)).default([...DEFAULT_ERROR_KEYWORDS]),
+        /** Most templates kept; the least recently seen one is evicted beyond it. Default 1000. */
+        maxClusters: z.number().int().positive().default(1000),
+        /** Share of equal tokens for a line to join a template. Default 0.4. */
+        similarity: z.number().gt(0).max(1).default(0.4),
       })
       .strict()
       .prefault({}),

@@ -4,6 +4,7 @@
  *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain)
  *   POST /v1/alertmanager     an Alertmanager webhook payload (v4) back with logsift's annotations
  *                             on the alerts it explains; also forwarded when alerts.forwardUrl is set
+ *   GET  /v1/unmatched?limit=N the top templates of unmatched error lines, with draft records
  * No endpoint changes state.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,6 +32,8 @@ export interface HttpDeps {
   enricher: () => Enricher | null;
   /** POST /v1/alertmanager; without it the route answers 404. */
   alerts?: AlertRelayDeps;
+  /** The top `n` unmatched-error templates (absent: template mining is off). */
+  unmatched?: (n: number) => unknown;
 }
 
 class HttpError extends Error {
@@ -168,6 +171,12 @@ export function createHttpServer(deps: HttpDeps): Server {
           const enricher = deps.enricher();
           if (!enricher) throw new HttpError(503, 'knowledge base not loaded yet');
           send(res, 200, await alertmanagerView(enricher, req, deps, deps.alerts));
+        } else if (path === '/v1/unmatched') {
+          if (req.method !== 'GET') throw new HttpError(405, 'GET only');
+          if (!deps.unmatched) throw new HttpError(404, 'template mining is off (suggest.enabled=false)');
+          const limit = Number(url.searchParams.get('limit') ?? '20');
+          if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new HttpError(400, 'limit must be an integer from 1 to 500');
+          send(res, 200, deps.unmatched(limit));
         } else throw new HttpError(404, `no route ${path}`);
       } catch (err) {
         if (err instanceof HttpError) send(res, err.status, { error: err.message });

@@ -23,6 +23,8 @@ export interface DaemonDeps {
   observer?: PipelineObserver;
   tracer?: Tracer;
   now?: () => Date;
+  /** Raw values of the messages that matched nothing, per chunk (template mining). */
+  onUnmatched?: (values: readonly string[]) => void;
 }
 
 const headerGetter = {
@@ -251,6 +253,7 @@ export class Daemon {
         traceId: span.spanContext().traceId,
       };
       this.observer.batch(report);
+      this.deps.onUnmatched?.(result.enriched.filter((e) => !e.result.matched).map((e) => e.message.value?.toString('utf8') ?? ''));
       await heartbeat();
     } finally {
       span.end();

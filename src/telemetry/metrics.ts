@@ -57,6 +57,9 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly kbBuildSeconds = new Gauge({ name: 'logsift_knowledge_base_build_seconds', help: 'Seconds the last KB load spent compiling, or loading the cached database.', labelNames: ['source'] as const, registers: this.registers });
   readonly kbReloads = new Counter({ name: 'logsift_knowledge_base_reloads_total', help: 'Knowledge-base (re)loads by result (success, failure).', labelNames: ['result'] as const, registers: this.registers });
   readonly kbLastReloadSuccess = new Gauge({ name: 'logsift_knowledge_base_last_reload_success', help: '1 if the last KB (re)load succeeded, else 0.', registers: this.registers });
+  readonly kbDroppedRecords = new Gauge({ name: 'logsift_knowledge_base_dropped_records', help: 'Records left out of the loaded KB, by reason (filter: kb.include/kb.exclude; broad: kb.lint.maxBackgroundRate).', labelNames: ['reason'] as const, registers: this.registers });
+  readonly unmatchedErrorLines = new Counter({ name: 'logsift_unmatched_error_lines_total', help: 'Unmatched error-looking messages mined into templates (GET /v1/unmatched).', registers: this.registers });
+  readonly unmatchedTemplates = new Gauge({ name: 'logsift_unmatched_templates', help: 'Templates of unmatched error lines currently held (bounded by suggest.maxClusters).', registers: this.registers });
   readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
 
   constructor(private readonly options: MetricsOptions) {
@@ -123,6 +126,15 @@ export class LogsiftMetrics implements PipelineObserver {
         }
       }
     }
+  }
+
+  kbDropped(counts: Record<string, number>): void {
+    for (const [reason, n] of Object.entries(counts)) this.kbDroppedRecords.set({ reason }, n);
+  }
+
+  unmatchedMined(lines: number, templates: number): void {
+    this.unmatchedErrorLines.inc(lines);
+    this.unmatchedTemplates.set(templates);
   }
 
   kbReload(ok: boolean): void {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../src/enrich/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
+import { UnmatchedMiner } from '../../src/suggest/index.js';
 import { startCluster, type TestCluster } from '../helpers/broker.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { deliveryReport, readAll } from '../helpers/kafka.js';
@@ -78,6 +79,15 @@ describe('logsift run end to end', () => {
     const matchedCount = expected.filter((e) => e.signature_id !== null).length;
     expect(metrics).toContain(`logsift_messages_total{outcome="matched"} ${matchedCount}`);
     expect(metrics).toContain(`logsift_messages_total{outcome="unmatched"} ${lines.length - matchedCount}`);
+    // Unmatched error lines are mined into templates (counted; top ones at /v1/unmatched).
+    const miner = new UnmatchedMiner({ fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    miner.observe(lines.filter((_l, i) => expected[i]!.signature_id === null).map((l) => l.line));
+    expect(miner.errorLines).toBeGreaterThan(0);
+    expect(metrics).toContain(`logsift_unmatched_error_lines_total ${miner.errorLines}`);
+    const unmatchedView = JSON.parse((await daemon.get('/v1/unmatched?limit=3')).body) as { error_lines: number; templates: number; top: { count: number }[] };
+    expect(unmatchedView.error_lines).toBe(miner.errorLines);
+    expect(unmatchedView.top).toHaveLength(Math.min(3, unmatchedView.templates));
+    expect(metrics).toContain('logsift_unmatched_templates ');
 
     daemon.kill('SIGTERM');
     expect(await daemon.wait()).toBe(0);
