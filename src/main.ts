@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_KB, loadKbAndMatcher } from './cli/common.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
-import { Enricher } from './enrich/index.js';
+import { Enricher, textFormat } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
 import type { Matcher } from './matcher/index.js';
@@ -40,7 +40,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
     },
   );
   logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format }), matcher };
+  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format) }), matcher };
 }
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {

@@ -86,8 +86,14 @@ export const ConfigSchema = z
         groupId: z.string().min(1).default('logsift'),
         /** With no committed offset, start at the beginning (true) or the end. Default true. */
         fromBeginning: z.boolean().default(true),
-        /** auto: JSON objects are JSON logs, the rest raw text; raw: never parse; json: must be JSON (else DLQ). Default auto. */
-        format: z.enum(['auto', 'raw', 'json']).default('auto'),
+        /**
+         * auto: JSON objects are JSON logs, syslog lines are scanned after their header, the rest raw
+         * text; OTLP is recognized by a `content-type: application/x-protobuf` header or a JSON object
+         * starting with "resourceLogs". raw: never parse; json: must be JSON (else DLQ); otlp_json /
+         * otlp_proto: every message is an OTLP ExportLogsServiceRequest, one event per log record
+         * (else DLQ). Default auto.
+         */
+        format: z.enum(['auto', 'raw', 'json', 'otlp_json', 'otlp_proto']).default('auto'),
         /** JSON log fields that are scanned. Default: message, msg, log, error.message, … */
         fields: z.array(z.string().min(1)).min(1).default([...DEFAULT_MESSAGE_FIELDS]),
         /** Larger messages go to the DLQ. Default 1MiB. */

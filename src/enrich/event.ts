@@ -4,6 +4,7 @@
 import type { KnowledgeBase } from '../kb/index.js';
 import { deadEndIds } from '../kb/index.js';
 import type { RankedMatch } from './rank.js';
+import { contextFields, contextJson, type EventContext } from './context.js';
 
 export const EVENT_SCHEMA = 'logsift.event/v1';
 
@@ -21,6 +22,8 @@ export interface KafkaSource {
   /** The key as UTF-8 text, or base64 when it is not valid UTF-8 (then key_encoding is "base64"). */
   key: string | null;
   key_encoding?: 'base64';
+  /** OTLP input: the log record's index within the message (resourceLogs → scopeLogs → logRecords order). */
+  record?: number;
 }
 
 export type EventSource = FileSource | KafkaSource | Record<string, never>;
@@ -39,10 +42,15 @@ export interface LogsiftEvent {
   official_doc_url: string | null;
   kb_version: string;
   source: EventSource;
+  /** Where the error happened, and the OTLP record's severity and trace context (context.ts). */
+  resource?: EventContext['resource'];
+  severity_text?: string;
+  trace_id?: string;
+  span_id?: string;
   log: unknown;
 }
 
-export function buildEvent(ranked: readonly RankedMatch[], kb: KnowledgeBase, source: EventSource, log: unknown): LogsiftEvent {
+export function buildEvent(ranked: readonly RankedMatch[], kb: KnowledgeBase, source: EventSource, log: unknown, context?: EventContext): LogsiftEvent {
   const primary = ranked.length > 0 ? ranked[0]!.index : -1;
   const record = primary >= 0 ? kb.records[primary]! : undefined;
   return {
@@ -59,6 +67,7 @@ export function buildEvent(ranked: readonly RankedMatch[], kb: KnowledgeBase, so
     official_doc_url: record?.official_doc_url ?? null,
     kb_version: kb.version,
     source,
+    ...contextFields(context),
     log,
   };
 }
@@ -90,7 +99,7 @@ export class EventEncoder {
     return [e.slice(0, m), e.slice(afterMatches, s)];
   }
 
-  encode(ranked: readonly RankedMatch[], source: EventSource, log: unknown): string {
+  encode(ranked: readonly RankedMatch[], source: EventSource, log: unknown, context?: EventContext): string {
     const primary = ranked.length > 0 ? ranked[0]!.index : -1;
     let head: string;
     let tail: string;
@@ -110,6 +119,6 @@ export class EventEncoder {
     }
     let matches = '[';
     for (let i = 0; i < ranked.length; i++) matches += (i > 0 ? ',' : '') + this.ids[ranked[i]!.index];
-    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
+    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)}${contextJson(context)},"log":${JSON.stringify(log)}}`;
   }
 }
