@@ -4,10 +4,10 @@
  *   1. OTLP resource attributes (otlp_json / otlp_proto input);
  *   2. OpenTelemetry / ECS fields in a JSON log: `service.name`, `service.namespace`,
  *      `service.environment` (ECS) or `deployment.environment`, `host.name`, `host.hostname`,
- *      `container.name`, `resource.attributes.*` (dotted keys or nested objects);
+ *      `resource.attributes.*` (dotted keys or nested objects);
  *   3. Kubernetes metadata added by shippers: Fluent Bit's kubernetes filter (`kubernetes.namespace_name`,
  *      `pod_name`, `container_name`, `host`, `labels`), Vector's kubernetes_logs (`pod_namespace`,
- *      `pod_node_name`), Filebeat's add_kubernetes_metadata (`kubernetes.namespace`, `pod.name`,
+ *      `pod_node_name`, `pod_labels`), Filebeat's add_kubernetes_metadata (`kubernetes.namespace`, `pod.name`,
  *      `container.name`, `node.name`); service.name from the `app.kubernetes.io/name` or `app` label;
  *   4. shipper host and program fields: Vector's `host`, rsyslog/syslog-ng JSON templates (`host`,
  *      `hostname`, `HOST`; `app-name`, `programname`, `PROGRAM`);
@@ -75,13 +75,14 @@ const SEMCONV_PATHS: Partial<Record<ResourceField, readonly string[]>> = {
   'service.namespace': ['service.namespace', 'resource.attributes.service.namespace', 'resource.service.namespace'],
   'k8s.namespace.name': ['k8s.namespace.name', 'resource.attributes.k8s.namespace.name'],
   'k8s.pod.name': ['k8s.pod.name', 'resource.attributes.k8s.pod.name'],
-  'k8s.container.name': ['k8s.container.name', 'resource.attributes.k8s.container.name', 'container.name'],
+  'k8s.container.name': ['k8s.container.name', 'resource.attributes.k8s.container.name'],
   'host.name': ['host.name', 'host.hostname', 'resource.attributes.host.name'],
   'deployment.environment': ['deployment.environment', 'deployment.environment.name', 'service.environment', 'resource.attributes.deployment.environment'],
 };
 
 const KUBERNETES_PATHS: Partial<Record<ResourceField, readonly string[]>> = {
-  'service.name': ['kubernetes.labels.app.kubernetes.io/name', 'kubernetes.labels.app_kubernetes_io/name', 'kubernetes.labels.app'],
+  // Fluent Bit and Filebeat: labels; Vector: pod_labels.
+  'service.name': ['kubernetes.labels.app.kubernetes.io/name', 'kubernetes.pod_labels.app.kubernetes.io/name', 'kubernetes.labels.app', 'kubernetes.pod_labels.app'],
   // Fluent Bit: namespace_name; Vector: pod_namespace; Filebeat: namespace.
   'k8s.namespace.name': ['kubernetes.namespace_name', 'kubernetes.pod_namespace', 'kubernetes.namespace'],
   'k8s.pod.name': ['kubernetes.pod_name', 'kubernetes.pod.name'],
