@@ -45,7 +45,12 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {
   logger.info({ config: redact(config) }, 'starting logsift run');
-  const metrics = new LogsiftMetrics({ signatureLabel: config.metrics.signatureLabel });
+  const metrics = new LogsiftMetrics({
+    signatureLabel: config.metrics.signatureLabel,
+    resourceLabels: config.metrics.labels,
+    labelValueLimit: config.metrics.labelValueLimit,
+    onLabelOverflow: (label, limit) => logger.warn({ code: 'LOGSIFT_METRIC_LABEL_OVERFLOW', label, limit }, `metric label ${label} reached ${limit} distinct values; further new values are counted as "other"`),
+  });
   let current = await buildEnricher(config, logger);
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbReload(true);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_MESSAGE_FIELDS } from '../enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, RESOURCE_FIELDS } from '../enrich/index.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/;
@@ -164,6 +164,14 @@ export const ConfigSchema = z
       .object({
         /** false drops the signature_id label (aggregate by domain/category). Default true. */
         signatureLabel: z.boolean().default(true),
+        /**
+         * Event resource fields added as labels to logsift_signature_matches_total, e.g.
+         * [service.name, k8s.namespace.name] (label names service_name, k8s_namespace_name). An
+         * allowlist: each label multiplies the series. Default none.
+         */
+        labels: z.array(z.enum(RESOURCE_FIELDS)).default([]),
+        /** Distinct values kept per label; later new values are counted as "other" (logged once, logsift_metric_label_overflow_total). Default 100. */
+        labelValueLimit: z.number().int().positive().default(100),
       })
       .strict()
       .prefault({}),

@@ -246,6 +246,7 @@ export class Daemon {
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
         primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.ranked[0]!.index),
+        primaryResources: result.enriched.filter((e) => e.result.matched).map((e) => e.result.context?.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
       };
