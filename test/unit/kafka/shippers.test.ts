@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import Ajv2020 from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type LogsiftEvent } from '../../../src/enrich/index.js';
@@ -21,6 +22,7 @@ let enricher: Enricher;
 const options: ProcessOptions = { outputTopic: 'out', unmatchedTopic: 'un', dlqTopic: 'dlq', key: 'input', format: 'auto', fields: DEFAULT_MESSAGE_FIELDS, maxMessageBytes: 1 << 20 };
 const now = new Date('2026-11-23T00:00:00Z');
 const lines = starterLines();
+const validate = new Ajv2020.default({ strict: false }).compile(JSON.parse(readFileSync(join(REPO_ROOT, 'schema', 'event-v1.schema.json'), 'utf8')) as object);
 
 beforeAll(async () => {
   const { kb } = await loadKnowledgeBase([STARTER_KB]);
@@ -45,7 +47,10 @@ function fixture(name: string, line: string): string {
 
 function run(values: readonly (string | Buffer)[], o: Partial<ProcessOptions> = {}, headers: InputMessage['headers'] = {}) {
   const r = processMessages(values.map((v, i) => msg(i, v, headers)), enricher, { ...options, ...o }, now);
-  return { ...r, events: r.enriched.map((e) => e.result.event) };
+  const events = r.enriched.map((e) => e.result.event);
+  // Every event, with its resource, severity and trace fields, is valid event v1.
+  for (const e of events) expect(validate(e), JSON.stringify(validate.errors)).toBe(true);
+  return { ...r, events };
 }
 
 function expectOnePerLine(events: readonly LogsiftEvent[]): void {
