@@ -92,8 +92,13 @@ export function extractText(raw: string, fields: readonly string[], format: Inpu
     const t = asText(getField(parsed as Record<string, unknown>, f));
     if (t !== null && t !== '') parts.push(t);
   }
+  const out: Extracted = { text: parts.length > 0 ? parts.join('\n') : raw, log: parsed, json: true };
   const resource = resourceFromLog(parsed as Record<string, unknown>);
-  return { text: parts.length > 0 ? parts.join('\n') : raw, log: parsed, json: true, ...(Object.keys(resource).length > 0 ? { context: { resource } } : {}) };
+  for (const _ in resource) {
+    out.context = { resource };
+    break;
+  }
+  return out;
 }
 
 /** A raw line: a syslog header is cut off the scanned text and gives host and app name. */

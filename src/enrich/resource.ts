@@ -46,18 +46,30 @@ export function mergeResource(into: EventResource, from: EventResource): EventRe
   return into;
 }
 
-function pick(obj: Record<string, unknown>, map: Partial<Record<ResourceField, readonly string[]>>): EventResource {
-  const r: EventResource = {};
-  for (const f of RESOURCE_FIELDS) {
-    for (const path of map[f] ?? []) {
+const headOf = (path: string): string => {
+  const dot = path.indexOf('.');
+  return dot < 0 ? path : path.slice(0, dot);
+};
+
+type Compiled = readonly { field: ResourceField; paths: readonly { path: string; head: string }[] }[];
+
+/** Paths with their first segment, computed once: a path resolves only if its head is a top-level key's head. */
+function compile(map: Partial<Record<ResourceField, readonly string[]>>): Compiled {
+  return RESOURCE_FIELDS.map((field) => ({ field, paths: (map[field] ?? []).map((path) => ({ path, head: headOf(path) })) })).filter((c) => c.paths.length > 0);
+}
+
+function pick(obj: Record<string, unknown>, compiled: Compiled, present: ReadonlySet<string>, into: EventResource): void {
+  for (const { field, paths } of compiled) {
+    if (into[field] !== undefined) continue;
+    for (const { path, head } of paths) {
+      if (!present.has(head)) continue;
       const v = clean(getField(obj, path));
       if (v !== undefined) {
-        r[f] = v;
+        into[field] = v;
         break;
       }
     }
   }
-  return r;
 }
 
 /** OTLP resource attributes (already flattened to a string map) → the normalized fields. */
@@ -80,26 +92,69 @@ const SEMCONV_PATHS: Partial<Record<ResourceField, readonly string[]>> = {
   'deployment.environment': ['deployment.environment', 'deployment.environment.name', 'service.environment', 'resource.attributes.deployment.environment'],
 };
 
-const KUBERNETES_PATHS: Partial<Record<ResourceField, readonly string[]>> = {
+/** Shippers nest these as objects (label names keep their dots), so they are walked segment by segment. */
+const KUBERNETES_PATHS: Partial<Record<ResourceField, readonly (readonly string[])[]>> = {
   // Fluent Bit and Filebeat: labels; Vector: pod_labels.
-  'service.name': ['kubernetes.labels.app.kubernetes.io/name', 'kubernetes.pod_labels.app.kubernetes.io/name', 'kubernetes.labels.app', 'kubernetes.pod_labels.app'],
+  'service.name': [
+    ['labels', 'app.kubernetes.io/name'],
+    ['pod_labels', 'app.kubernetes.io/name'],
+    ['labels', 'app'],
+    ['pod_labels', 'app'],
+  ],
   // Fluent Bit: namespace_name; Vector: pod_namespace; Filebeat: namespace.
-  'k8s.namespace.name': ['kubernetes.namespace_name', 'kubernetes.pod_namespace', 'kubernetes.namespace'],
-  'k8s.pod.name': ['kubernetes.pod_name', 'kubernetes.pod.name'],
-  'k8s.container.name': ['kubernetes.container_name', 'kubernetes.container.name'],
-  'host.name': ['kubernetes.host', 'kubernetes.pod_node_name', 'kubernetes.node.name'],
+  'k8s.namespace.name': [['namespace_name'], ['pod_namespace'], ['namespace']],
+  'k8s.pod.name': [['pod_name'], ['pod', 'name']],
+  'k8s.container.name': [['container_name'], ['container', 'name']],
+  'host.name': [['host'], ['pod_node_name'], ['node', 'name']],
 };
+
+function walk(obj: unknown, segments: readonly string[]): unknown {
+  let cur = obj;
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[s];
+  }
+  return cur;
+}
+
+function pickKubernetes(k8s: unknown): EventResource {
+  const r: EventResource = {};
+  if (k8s === null || typeof k8s !== 'object') return r;
+  for (const f of RESOURCE_FIELDS) {
+    for (const segments of KUBERNETES_PATHS[f] ?? []) {
+      const v = clean(walk(k8s, segments));
+      if (v !== undefined) {
+        r[f] = v;
+        break;
+      }
+    }
+  }
+  return r;
+}
 
 const SHIPPER_PATHS: Partial<Record<ResourceField, readonly string[]>> = {
   'service.name': ['app-name', 'appname', 'programname', 'PROGRAM', 'app'],
   'host.name': ['host', 'hostname', 'HOST'],
 };
 
+const SEMCONV = compile(SEMCONV_PATHS);
+const SHIPPER = compile(SHIPPER_PATHS);
+/** Every top-level head any source reads: a log with none of them has no resource (the common case, fast). */
+const KNOWN_HEADS = new Set([...SEMCONV, ...SHIPPER].flatMap((c) => c.paths.map((p) => p.head)).concat('kubernetes'));
+
 /** A JSON log (any shipper's shape) → the normalized fields, sources 2–4 in order. */
 export function resourceFromLog(log: Record<string, unknown>): EventResource {
-  const r = pick(log, SEMCONV_PATHS);
-  mergeResource(r, pick(log, KUBERNETES_PATHS));
-  return mergeResource(r, pick(log, SHIPPER_PATHS));
+  const r: EventResource = {};
+  let present: Set<string> | null = null;
+  for (const k in log) {
+    const head = headOf(k);
+    if (KNOWN_HEADS.has(head)) (present ??= new Set()).add(head);
+  }
+  if (present === null) return r;
+  pick(log, SEMCONV, present, r);
+  if (present.has('kubernetes')) mergeResource(r, pickKubernetes(log['kubernetes']));
+  pick(log, SHIPPER, present, r);
+  return r;
 }
 
 export function isEmptyResource(r: EventResource | undefined): boolean {
