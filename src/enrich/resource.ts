@@ -102,7 +102,7 @@ const KUBERNETES_PATHS: Partial<Record<ResourceField, readonly (readonly string[
     ['pod_labels', 'app'],
   ],
   // Fluent Bit: namespace_name; Vector: pod_namespace; Filebeat: namespace.
-  'k8s.namespace.name': [['namespace_name'], ['pod_namespace'], ['namespace']],
+  'k8s.namespace.name': [['namespace_name'], ['pod_namespace'], ['namespace'], ['namespace', 'name']],
   'k8s.pod.name': [['pod_name'], ['pod', 'name']],
   'k8s.container.name': [['container_name'], ['container', 'name']],
   'host.name': [['host'], ['pod_node_name'], ['node', 'name']],

@@ -42,6 +42,9 @@ describe('extractText and the resource', () => {
     });
     expect(resourceFromLog({ kubernetes: { labels: { 'app.kubernetes.io/name': 'n1', app: 'a' } }, host: 'h', PROGRAM: 'p' })).toEqual({ 'service.name': 'n1', 'host.name': 'h' });
     expect(resourceFromLog({ HOST: 'h', PROGRAM: 'p', message: 'x' })).toEqual({ 'service.name': 'p', 'host.name': 'h' });
+    // Elastic's newer kubernetes.namespace object; flat OTel keys; nothing known at all.
+    expect(resourceFromLog({ kubernetes: { namespace: { name: 'ns2' } }, 'service.name': 'flat' })).toEqual({ 'k8s.namespace.name': 'ns2', 'service.name': 'flat' });
+    expect(resourceFromLog({ level: 'error', msg: 'x' })).toEqual({});
     expect(resourceFromLog({ 'service.name': '  ', host: { name: 'x'.repeat(300) } })).toEqual({ 'host.name': 'x'.repeat(256) });
   });
 });
