@@ -49,6 +49,12 @@ describe('malformed OTLP', () => {
     expect(bad('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"xyz"}]}]}]}', 'json')).toThrow('resourceLogs[0].scopeLogs[0].logRecords[0].traceId: not a 16-byte id');
     expect(bad('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"1.5"}}]}]}]}', 'json')).toThrow('body.intValue: not an integer');
     expect(bad('[]', 'json')).toThrow('$: not an object');
+    const record = (r: string) => bad(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[${r}]}]}]}`, 'json');
+    expect(record('{"body":{"stringValue":3}}')).toThrow('body.stringValue: not a string');
+    expect(record('{"body":{"doubleValue":"x"}}')).toThrow('body.doubleValue: not a number');
+    expect(record('{"attributes":[{"key":1,"value":{}}]}')).toThrow('attributes[0].key: not a string');
+    expect(record('{"spanId":7}')).toThrow('spanId: not a string');
+    expect(record('{"timeUnixNano":true}')).toThrow('timeUnixNano: not an integer');
     // Truncated protobuf: a length-delimited field that runs past the end.
     expect(bad(Buffer.from([0x0a, 0x10, 0x0a]), 'proto')).toThrow(/not an OTLP protobuf ExportLogsServiceRequest/);
     let deep = '{"stringValue":"x"}';
@@ -60,6 +66,9 @@ describe('malformed OTLP', () => {
     const [item] = decodeOtlpLogs(Buffer.from('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"00000000000000000000000000000000","body":{"kvlistValue":{"values":[{"key":"n","value":{"intValue":"9007199254740993"}},{"key":"d","value":{"doubleValue":1.5}},{"key":"b","value":{"bytesValue":"AAE="}}]}}}]}]}]}'), 'json', ['message']);
     expect(item!.log).toMatchObject({ body: { n: '9007199254740993', d: 1.5, b: 'AAE=' } });
     expect(item!.context).toEqual({ resource: {} });
+    const [nan] = decodeOtlpLogs(Buffer.from('{"resourceLogs":[{"resource":null,"scopeLogs":[{"scope":{"name":""},"logRecords":[{"body":{"arrayValue":{"values":[{"doubleValue":"NaN"},{},{"kvlistValue":{}}]}},"eventName":"e","severityNumber":0,"timeUnixNano":0}]}]}]}'), 'json', ['message']);
+    expect(nan!.log).toEqual({ body: ['NaN', null, {}], attributes: {}, resource: { attributes: {} }, event_name: 'e' });
+    expect(nan!.text).toBe('["NaN",null,{}]');
   });
 });
 

@@ -119,6 +119,22 @@ describe('OTLP through the per-message path', () => {
     expect(r.enriched.every((e) => e.result.json() === JSON.stringify(e.result.event))).toBe(true);
   });
 
+  it('a record the scan fails on dead-letters its whole message; the other messages go on', async () => {
+    class FailsOnBoom extends Enricher {
+      override enrichExtracted(...args: Parameters<Enricher['enrichExtracted']>): ReturnType<Enricher['enrichExtracted']> {
+        if (args[0].some((e) => e.text.includes('BOOM'))) throw new Error('scan failed on BOOM');
+        return super.enrichExtracted(...args);
+      }
+    }
+    const failing = new FailsOnBoom(enricher.kb, enricher.matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const mixed = await sdkOtlpLogs({ 'service.name': 'a' }, [{ body: lines[0]!.text }, { body: 'BOOM' }, { body: lines[1]!.text }], 'proto');
+    const clean = await sdkOtlpLogs({ 'service.name': 'b' }, [{ body: lines[0]!.text }], 'proto');
+    const r = processMessages([msg(0, clean), msg(1, mixed), msg(2, clean)], failing, { ...options, format: 'otlp_proto' }, now);
+    expect(r.poison.map((p) => [p.message.offset, p.reason, p.detail])).toEqual([['1', 'LOGSIFT_SCAN_FAILED', 'scan failed on BOOM']]);
+    expect(r.enriched.map((e) => e.message.offset)).toEqual(['0', '2']);
+    expect(r.records.filter((x) => x.topic === 'dlq').length).toBe(1);
+  });
+
   it('auto format: detected from the content-type header (protobuf) or the resourceLogs shape (JSON)', async () => {
     const proto = await sdkOtlpLogs({ 'service.name': 'a' }, [{ body: lines[0]!.text }], 'proto');
     const json = await sdkOtlpLogs({ 'service.name': 'b' }, [{ body: lines[0]!.text }], 'json');
