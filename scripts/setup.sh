@@ -3,6 +3,8 @@
 # Idempotent: each step is skipped when its result is already there.
 #   apt packages  libvectorscan-dev (or an installed libhyperscan-dev), build tools, and the real
 #                 tools the tests run against: kcat, prometheus/promtool, rsyslog-kafka
+#   syslog-ng     syslog-ng-core + syslog-ng-mod-rdkafka unpacked into the deps cache (Debian makes
+#                 them conflict with rsyslog: both are "the" system logger; the tests run it from there)
 #   npm ci        when package-lock.json changed
 #   native addon  node-gyp, when native/ or binding.gyp changed
 #   TypeScript    tsc -> dist/
@@ -22,7 +24,8 @@ need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if ! have_pkg libvectorscan-dev && ! have_pkg libhyperscan-dev; then need+=(libvectorscan-dev); fi
 for p in pkg-config g++ make python3 kcat prometheus prometheus-alertmanager rsyslog rsyslog-kafka \
-  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev; do
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev \
+  libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 librdkafka1; do
   have_pkg "$p" || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -50,6 +53,15 @@ fi
 
 log "compiling TypeScript"
 npx --no-install tsc -p tsconfig.build.json
+
+deps_dir=${LOGSIFT_DEPS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/logsift-deps}
+sng_root=$deps_dir/syslog-ng/root
+if [ ! -x "$sng_root/usr/sbin/syslog-ng" ] || [ ! -f "$sng_root/usr/lib/syslog-ng/3.38/libkafka.so" ]; then
+  log "unpacking syslog-ng and its Kafka module into $deps_dir/syslog-ng"
+  rm -rf "$deps_dir/syslog-ng" && mkdir -p "$deps_dir/syslog-ng/debs"
+  ( cd "$deps_dir/syslog-ng/debs" && { apt-get download -qq syslog-ng-core syslog-ng-mod-rdkafka 2>/dev/null || { $SUDO apt-get update -qq && apt-get download -qq syslog-ng-core syslog-ng-mod-rdkafka; }; } )
+  for deb in "$deps_dir"/syslog-ng/debs/*.deb; do dpkg-deb -x "$deb" "$sng_root"; done
+fi
 
 if [ -f tools/mock-broker/build.sh ]; then
   bash tools/mock-broker/build.sh

@@ -13,7 +13,7 @@ import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
-import { Enricher } from './enrich/index.js';
+import { Enricher, textFormat } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
 import type { Matcher } from './matcher/index.js';
@@ -46,18 +46,23 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
     },
   );
   logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format, minStrength: config.match.minStrength }), matcher, dropped };
+  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength }), matcher, dropped };
 }
 
 function unmatchedMiner(config: Config): UnmatchedMiner | null {
   const s = config.suggest;
   if (!s.enabled) return null;
-  return new UnmatchedMiner({ levels: s.levels, keywords: s.keywords, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: config.input.format });
+  return new UnmatchedMiner({ levels: s.levels, keywords: s.keywords, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: textFormat(config.input.format) });
 }
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {
   logger.info({ config: redact(config) }, 'starting logsift run');
-  const metrics = new LogsiftMetrics({ signatureLabel: config.metrics.signatureLabel });
+  const metrics = new LogsiftMetrics({
+    signatureLabel: config.metrics.signatureLabel,
+    resourceLabels: config.metrics.labels,
+    labelValueLimit: config.metrics.labelValueLimit,
+    onLabelOverflow: (label, limit) => logger.warn({ code: 'LOGSIFT_METRIC_LABEL_OVERFLOW', label, limit }, `metric label ${label} reached ${limit} distinct values; further new values are counted as "other"`),
+  });
   let current = await buildEnricher(config, logger);
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbDropped(current.dropped);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH } from '../enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, RESOURCE_FIELDS } from '../enrich/index.js';
 import { filterTermProblem } from '../kb/filter.js';
 import { DEFAULT_ERROR_KEYWORDS, DEFAULT_ERROR_LEVELS } from '../suggest/error-lines.js';
 
@@ -94,8 +94,14 @@ export const ConfigSchema = z
         groupId: z.string().min(1).default('logsift'),
         /** With no committed offset, start at the beginning (true) or the end. Default true. */
         fromBeginning: z.boolean().default(true),
-        /** auto: JSON objects are JSON logs, the rest raw text; raw: never parse; json: must be JSON (else DLQ). Default auto. */
-        format: z.enum(['auto', 'raw', 'json']).default('auto'),
+        /**
+         * auto: JSON objects are JSON logs, syslog lines are scanned after their header, the rest raw
+         * text; OTLP is recognized by a `content-type: application/x-protobuf` header or a JSON object
+         * starting with "resourceLogs". raw: never parse; json: must be JSON (else DLQ); otlp_json /
+         * otlp_proto: every message is an OTLP ExportLogsServiceRequest, one event per log record
+         * (else DLQ). Default auto.
+         */
+        format: z.enum(['auto', 'raw', 'json', 'otlp_json', 'otlp_proto']).default('auto'),
         /** JSON log fields that are scanned. Default: message, msg, log, error.message, … */
         fields: z.array(z.string().min(1)).min(1).default([...DEFAULT_MESSAGE_FIELDS]),
         /** Larger messages go to the DLQ. Default 1MiB. */
@@ -221,6 +227,14 @@ export const ConfigSchema = z
       .object({
         /** false drops the signature_id label (aggregate by domain/category). Default true. */
         signatureLabel: z.boolean().default(true),
+        /**
+         * Event resource fields added as labels to logsift_signature_matches_total, e.g.
+         * [service.name, k8s.namespace.name] (label names service_name, k8s_namespace_name). An
+         * allowlist: each label multiplies the series. Default none.
+         */
+        labels: z.array(z.enum(RESOURCE_FIELDS)).default([]),
+        /** Distinct values kept per label; later new values are counted as "other" (logged once, logsift_metric_label_overflow_total). Default 100. */
+        labelValueLimit: z.number().int().positive().default(100),
       })
       .strict()
       .prefault({}),

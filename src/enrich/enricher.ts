@@ -4,6 +4,7 @@
  */
 import type { KnowledgeBase } from '../kb/index.js';
 import type { Matcher } from '../matcher/index.js';
+import type { EventContext } from './context.js';
 import { EventEncoder, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
 import { extractText, type InputFormat } from './extract.js';
 import { buildSignatureIndex, primaryOf, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
@@ -31,6 +32,7 @@ export class EnrichedMessage {
     readonly ranked: readonly RankedMatch[],
     readonly source: EventSource,
     readonly log: unknown,
+    readonly context?: EventContext,
   ) {
     this.primary = primaryOf(ranked, enricher.minStrength);
   }
@@ -51,11 +53,11 @@ export class EnrichedMessage {
   }
 
   get event(): LogsiftEvent {
-    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, this.log);
+    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, this.log, this.context);
   }
 
   json(): string {
-    return this.enricher.encoder.encode(this.ranked, this.primary !== null, this.source, this.log);
+    return this.enricher.encoder.encode(this.ranked, this.primary !== null, this.source, this.log, this.context);
   }
 }
 
@@ -92,12 +94,12 @@ export class Enricher {
     return this.enrichExtracted(extracted, sources);
   }
 
-  enrichExtracted(extracted: readonly { text: string; log: unknown }[], sources: readonly EventSource[]): EnrichedMessage[] {
+  enrichExtracted(extracted: readonly { text: string; log: unknown; context?: EventContext }[], sources: readonly EventSource[]): EnrichedMessage[] {
     const results = this.matcher.scan(extracted.map((e) => e.text));
     return extracted.map((e, i) => {
       const matches = results[i]!;
       const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.matcher.spanLength(idx, e.text));
-      return new EnrichedMessage(this, ranked, sources[i] ?? {}, e.log);
+      return new EnrichedMessage(this, ranked, sources[i] ?? {}, e.log, e.context);
     });
   }
 }

@@ -4,6 +4,7 @@
 import type { KnowledgeBase } from '../kb/index.js';
 import { deadEndIds } from '../kb/index.js';
 import type { RankedMatch } from './rank.js';
+import { contextFields, contextJson, type EventContext } from './context.js';
 
 export const EVENT_SCHEMA = 'logsift.event/v1';
 
@@ -21,6 +22,8 @@ export interface KafkaSource {
   /** The key as UTF-8 text, or base64 when it is not valid UTF-8 (then key_encoding is "base64"). */
   key: string | null;
   key_encoding?: 'base64';
+  /** OTLP input: the log record's index within the message (resourceLogs → scopeLogs → logRecords order). */
+  record?: number;
 }
 
 export type EventSource = FileSource | KafkaSource | Record<string, never>;
@@ -44,6 +47,11 @@ export interface LogsiftEvent {
   official_doc_url: string | null;
   kb_version: string;
   source: EventSource;
+  /** Where the error happened, and the OTLP record's severity and trace context (context.ts). */
+  resource?: EventContext['resource'];
+  severity_text?: string;
+  trace_id?: string;
+  span_id?: string;
   log: unknown;
 }
 
@@ -51,7 +59,7 @@ export interface LogsiftEvent {
  * The event of one message. `hasPrimary`: the first ranked match is the primary (strong enough);
  * otherwise every match is weak and the event has no signature.
  */
-export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown): LogsiftEvent {
+export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown, context?: EventContext): LogsiftEvent {
   const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
   const record = primary >= 0 ? kb.records[primary]! : undefined;
   return {
@@ -70,6 +78,7 @@ export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, 
     official_doc_url: record?.official_doc_url ?? null,
     kb_version: kb.version,
     source,
+    ...contextFields(context),
     log,
   };
 }
@@ -101,7 +110,7 @@ export class EventEncoder {
     return [e.slice(0, m), e.slice(afterMatches, s)];
   }
 
-  encode(ranked: readonly RankedMatch[], hasPrimary: boolean, source: EventSource, log: unknown): string {
+  encode(ranked: readonly RankedMatch[], hasPrimary: boolean, source: EventSource, log: unknown, context?: EventContext): string {
     const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
     let head: string;
     let tail: string;
@@ -127,6 +136,6 @@ export class EventEncoder {
       strengths += sep + String(ranked[i]!.strength);
     }
     const strength = primary >= 0 ? String(ranked[0]!.strength) : 'null';
-    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
+    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)}${contextJson(context)},"log":${JSON.stringify(log)}}`;
   }
 }

@@ -1,7 +1,11 @@
 /**
  * Which text of a message is scanned. JSON logs (an object on one message) are scanned on their
- * message fields; everything else, including JSON without any of those fields, as raw text.
+ * message fields; everything else, including JSON without any of those fields, as raw text (after
+ * its syslog header, if it has one).
  */
+import type { EventContext } from './context.js';
+import { resourceFromLog } from './resource.js';
+import { parseSyslog } from './syslog.js';
 
 export const DEFAULT_MESSAGE_FIELDS = [
   'message',
@@ -12,9 +16,18 @@ export const DEFAULT_MESSAGE_FIELDS = [
   'exception',
   'stack',
   'body',
+  // syslog-ng's format-json templates ($(format-json --scope rfc5424 …)) write the message here.
+  'MESSAGE',
 ] as const;
 
 export type InputFormat = 'auto' | 'raw' | 'json';
+/** The daemon's `input.format`: a text format, or OTLP logs (one message, many records). */
+export type MessageFormat = InputFormat | 'otlp_json' | 'otlp_proto';
+
+/** The text format for the non-OTLP messages of a stream (`auto` beside OTLP). */
+export function textFormat(format: MessageFormat): InputFormat {
+  return format === 'otlp_json' || format === 'otlp_proto' ? 'auto' : format;
+}
 
 export interface Extracted {
   /** The text the matcher scans. */
@@ -22,6 +35,8 @@ export interface Extracted {
   /** The parsed JSON object, or the raw string. Goes into the event's `log`. */
   log: unknown;
   json: boolean;
+  /** Where the error happened (and, for OTLP, severity and trace context), when the input says. */
+  context?: EventContext;
 }
 
 /** A field by dotted path: a literal dotted key (`"error.message": …`) wins over nesting. */
@@ -59,7 +74,7 @@ export function extractText(raw: string, fields: readonly string[], format: Inpu
   const first = raw.charCodeAt(raw.search(/\S/));
   if (first !== 0x7b /* { */) {
     if (format === 'json') throw new JsonRequiredError('message is not a JSON object');
-    return { text: raw, log: raw, json: false };
+    return rawText(raw);
   }
   let parsed: unknown;
   try {
@@ -77,5 +92,21 @@ export function extractText(raw: string, fields: readonly string[], format: Inpu
     const t = asText(getField(parsed as Record<string, unknown>, f));
     if (t !== null && t !== '') parts.push(t);
   }
-  return { text: parts.length > 0 ? parts.join('\n') : raw, log: parsed, json: true };
+  const out: Extracted = { text: parts.length > 0 ? parts.join('\n') : raw, log: parsed, json: true };
+  const resource = resourceFromLog(parsed as Record<string, unknown>);
+  for (const _ in resource) {
+    out.context = { resource };
+    break;
+  }
+  return out;
+}
+
+/** A raw line: a syslog header is cut off the scanned text and gives host and app name. */
+function rawText(raw: string): Extracted {
+  const sys = parseSyslog(raw);
+  if (sys === null) return { text: raw, log: raw, json: false };
+  const resource: NonNullable<EventContext['resource']> = {};
+  if (sys.appName !== null) resource['service.name'] = sys.appName;
+  if (sys.hostname !== null) resource['host.name'] = sys.hostname;
+  return { text: sys.message, log: raw, json: false, context: { resource } };
 }

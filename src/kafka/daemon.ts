@@ -4,12 +4,12 @@
  * only after its events are acknowledged, chunk after chunk, so a crash or SIGKILL re-delivers and
  * never loses.
  */
-import { context, propagation, trace, SpanKind, type Context, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, TraceFlags, type Context, type Link, type Tracer } from '@opentelemetry/api';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
-import type { Enricher } from '../enrich/index.js';
+import type { Enricher, EventContext } from '../enrich/index.js';
 import { AtLeastOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
 import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
@@ -216,7 +216,7 @@ export class Daemon {
     const batchCtx = trace.setSpan(context.active(), span);
     const enricher = this.deps.enricher();
     span.setAttribute('logsift.kb_version', enricher.kb.version);
-    const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers) };
+    const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers, r.context) };
     try {
       const result = processMessages(messages, enricher, options, this.now());
       const last = chunk[chunk.length - 1]!.offset;
@@ -249,6 +249,7 @@ export class Daemon {
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
         primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.primary!.index),
+        primaryResources: result.enriched.filter((e) => e.result.matched).map((e) => e.result.context?.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
       };
@@ -260,10 +261,17 @@ export class Daemon {
     }
   }
 
-  /** A span per produced event: child of the input message's trace if it carried one, else of the batch. */
-  private traceEvent(batchCtx: Context, m: InputMessage, signatureId: string | null, kbVersion: string, headers: Record<string, Buffer | string>): void {
+  /**
+   * A span per produced event: child of the input message's trace if it carried one, else of the
+   * batch; linked to the log record's own trace context (OTLP trace_id/span_id) when it has one.
+   */
+  private traceEvent(batchCtx: Context, m: InputMessage, signatureId: string | null, kbVersion: string, headers: Record<string, Buffer | string>, record?: EventContext): void {
     const hasParent = m.headers[HEADER.traceparent] !== undefined;
     const parent = hasParent ? propagation.extract(batchCtx, m.headers, headerGetter) : batchCtx;
+    const links: Link[] = hasParent ? [{ context: trace.getSpan(batchCtx)!.spanContext() }] : [];
+    if (record?.trace_id !== undefined && record.span_id !== undefined) {
+      links.push({ context: { traceId: record.trace_id, spanId: record.span_id, traceFlags: TraceFlags.SAMPLED, isRemote: true }, attributes: { 'logsift.link': 'log_record' } });
+    }
     const span = this.tracer.startSpan(
       'logsift.event',
       {
@@ -275,7 +283,7 @@ export class Daemon {
           'messaging.kafka.offset': m.offset,
           'messaging.destination.name': m.topic,
         },
-        ...(hasParent ? { links: [{ context: trace.getSpan(batchCtx)!.spanContext() }] } : {}),
+        ...(links.length > 0 ? { links } : {}),
       },
       parent,
     );

@@ -2,6 +2,7 @@
  * What the daemon reports as it works. Telemetry implements it (Prometheus, tracing); the flow only
  * calls it, so it never imports a metrics SDK.
  */
+import type { EventResource } from '../enrich/index.js';
 import type { DlqReason } from './records.js';
 
 export interface BatchReport {
@@ -23,6 +24,8 @@ export interface BatchReport {
   lag: number;
   /** Record indexes of each message's primary match (matched messages only). */
   primaries: number[];
+  /** The resource of each primary's event, parallel to `primaries` (metric labels). */
+  primaryResources?: (EventResource | undefined)[];
   dlqReasons: DlqReason[];
   traceId?: string;
 }

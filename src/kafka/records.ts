@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { type Enricher, type EnrichedMessage, type KafkaSource, JsonRequiredError, extractText, type InputFormat } from '../enrich/index.js';
+import { type Enricher, type EnrichedMessage, type EventContext, type KafkaSource, JsonRequiredError, OtlpDecodeError, decodeOtlpLogs, extractText, otlpEncoding, textFormat, type MessageFormat } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -31,6 +31,7 @@ export type DlqReason =
   | typeof ErrorCodes.MESSAGE_TOO_LARGE
   | typeof ErrorCodes.JSON_REQUIRED
   | typeof ErrorCodes.SCAN_FAILED
+  | typeof ErrorCodes.OTLP_INVALID
   | 'LOGSIFT_EMPTY_VALUE';
 
 export interface ProcessOptions {
@@ -38,7 +39,7 @@ export interface ProcessOptions {
   unmatchedTopic: string | null;
   dlqTopic: string;
   key: 'input' | 'signature' | 'none';
-  format: InputFormat;
+  format: MessageFormat;
   fields: readonly string[];
   maxMessageBytes: number;
   /** Lets the shell add headers to an event record (trace context); called once per produced event. */
@@ -74,6 +75,7 @@ export const HEADER = {
   dlqTime: 'logsift.dlq.time',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
+  contentType: 'content-type',
 } as const;
 
 export function kafkaSource(m: InputMessage): KafkaSource {
@@ -117,53 +119,88 @@ export function dlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord 
   return { topic: dlqTopic, key: p.message.key, value: p.message.value ?? Buffer.alloc(0), headers };
 }
 
-/** Decodes one message at the edge: its text, or why it is poison. */
-export function decode(m: InputMessage, maxMessageBytes: number): { text: string } | { reason: DlqReason; detail: string } {
+/** Decodes one message at the edge: its text, or why it is poison. `binary` values (protobuf) skip the UTF-8 check. */
+export function decode(m: InputMessage, maxMessageBytes: number, binary = false): { text: string } | { reason: DlqReason; detail: string } {
   if (m.value === null) return { reason: 'LOGSIFT_EMPTY_VALUE', detail: 'message has no value (tombstone)' };
   if (m.value.length > maxMessageBytes) {
     return { reason: ErrorCodes.MESSAGE_TOO_LARGE, detail: `value is ${m.value.length} bytes, over the ${maxMessageBytes}-byte limit` };
   }
+  if (binary) return { text: '' };
   if (!isUtf8(m.value)) return { reason: ErrorCodes.INVALID_UTF8, detail: 'value is not valid UTF-8' };
   return { text: m.value.toString('utf8') };
 }
 
+/** What one message gives to scan: one item (a log line), or one per OTLP log record (`record` is its index). */
+export interface MessageItem {
+  text: string;
+  log: unknown;
+  context?: EventContext;
+  record?: number;
+}
+
+/** Decodes and extracts one message: its items, or why the whole message is poison. */
+export function extractMessage(m: InputMessage, options: Pick<ProcessOptions, 'format' | 'fields' | 'maxMessageBytes'>): { items: MessageItem[] } | Omit<Poison, 'message'> {
+  const otlp = m.value === null ? null : otlpEncoding(options.format, headerString(m.headers, HEADER.contentType), m.value);
+  const d = decode(m, options.maxMessageBytes, otlp === 'proto');
+  if ('reason' in d) return d;
+  try {
+    if (otlp !== null) return { items: decodeOtlpLogs(m.value!, otlp, options.fields).map((e, record) => ({ ...e, record })) };
+    return { items: [extractText(d.text, options.fields, textFormat(options.format))] };
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) return { reason: ErrorCodes.OTLP_INVALID, detail: err.message };
+    if (err instanceof JsonRequiredError) return { reason: ErrorCodes.JSON_REQUIRED, detail: err.message };
+    throw err;
+  }
+}
+
+function itemSource(o: { message: InputMessage; record?: number }): KafkaSource {
+  const src = kafkaSource(o.message);
+  if (o.record !== undefined) src.record = o.record;
+  return src;
+}
+
 export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
   const poison: Poison[] = [];
-  const ok: { message: InputMessage; text: string; log: unknown }[] = [];
+  const ok: (MessageItem & { message: InputMessage })[] = [];
   let bytes = 0;
   for (const m of messages) {
-    const d = decode(m, options.maxMessageBytes);
-    if ('reason' in d) {
-      poison.push({ message: m, reason: d.reason, detail: d.detail });
+    const x = extractMessage(m, options);
+    if ('reason' in x) {
+      // Decoded but rejected by extraction: its bytes were read, as before OTLP existed.
+      if (x.reason === ErrorCodes.JSON_REQUIRED || x.reason === ErrorCodes.OTLP_INVALID) bytes += m.value!.length;
+      poison.push({ message: m, ...x });
       continue;
     }
     bytes += m.value!.length;
-    try {
-      const e = extractText(d.text, options.fields, options.format);
-      ok.push({ message: m, text: e.text, log: e.log });
-    } catch (err) {
-      if (!(err instanceof JsonRequiredError)) throw err;
-      poison.push({ message: m, reason: ErrorCodes.JSON_REQUIRED, detail: err.message });
-    }
+    for (const item of x.items) ok.push({ message: m, ...item });
   }
 
   const t0 = process.hrtime.bigint();
   let results: EnrichedMessage[];
   let scanned = ok;
   try {
-    results = enricher.enrichExtracted(ok, ok.map((o) => kafkaSource(o.message)));
+    results = enricher.enrichExtracted(ok, ok.map(itemSource));
   } catch {
-    // Isolate the message the scan fails on; the rest of the batch goes on.
-    results = [];
-    scanned = [];
+    // Isolate the message the scan fails on; the rest of the batch goes on. A message with several
+    // items (OTLP records) is dead-lettered whole if any of them fails.
+    const each: (EnrichedMessage | null)[] = [];
+    const failed = new Set<InputMessage>();
     for (const o of ok) {
       try {
-        results.push(enricher.enrichExtracted([o], [kafkaSource(o.message)])[0]!);
-        scanned.push(o);
+        each.push(enricher.enrichExtracted([o], [itemSource(o)])[0]!);
       } catch (err) {
-        poison.push({ message: o.message, reason: ErrorCodes.SCAN_FAILED, detail: (err as Error).message });
+        each.push(null);
+        if (!failed.has(o.message)) poison.push({ message: o.message, reason: ErrorCodes.SCAN_FAILED, detail: (err as Error).message });
+        failed.add(o.message);
       }
     }
+    results = [];
+    scanned = [];
+    ok.forEach((o, i) => {
+      if (failed.has(o.message)) return;
+      results.push(each[i]!);
+      scanned.push(o);
+    });
   }
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 

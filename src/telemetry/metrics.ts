@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
 
+import type { EventResource, ResourceField } from '../enrich/index.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import type { BatchReport, PipelineObserver, ReadinessState } from '../kafka/observer.js';
 import type { MatcherInfo } from '../matcher/index.js';
@@ -14,7 +15,20 @@ export interface MetricsOptions {
   signatureLabel: boolean;
   /** Also export Node.js process metrics. Default true. */
   processMetrics?: boolean;
+  /** Resource fields added as labels to logsift_signature_matches_total (`service.name` → `service_name`). Default none. */
+  resourceLabels?: readonly ResourceField[];
+  /** Distinct values per resource label; later new values count as `other`. Default 100. */
+  labelValueLimit?: number;
+  /** Called once per label the first time its value limit is reached (the shell logs it). */
+  onLabelOverflow?: (label: string, limit: number) => void;
 }
+
+/** A resource field as a Prometheus label name. */
+export function resourceLabelName(field: ResourceField): string {
+  return field.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
+export const OTHER_LABEL_VALUE = 'other';
 
 function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   const r = new Registry<OpenMetricsContentType>();
@@ -32,7 +46,10 @@ export class LogsiftMetrics implements PipelineObserver {
   /** Label sets emitted per record index, so a reload can retire removed signatures. */
   private readonly seen = new Map<string, Record<string, string>>();
 
-  readonly matches: Counter<'signature_id' | 'domain' | 'category'> | Counter<'domain' | 'category'>;
+  readonly matches: Counter<string>;
+  readonly labelOverflow = new Counter({ name: 'logsift_metric_label_overflow_total', help: 'Matches counted under the label value "other" because the label reached metrics.labelValueLimit distinct values.', labelNames: ['label'] as const, registers: this.registers });
+  private readonly resourceLabels: readonly { field: ResourceField; name: string; values: Set<string>; overflowed: boolean }[];
+  private readonly labelValueLimit: number;
   readonly messages = new Counter({ name: 'logsift_messages_total', help: 'Input messages by outcome (matched, unmatched, dead_lettered).', labelNames: ['outcome'] as const, registers: this.registers });
   readonly weakMatches = new Counter({
     name: 'logsift_weak_matches_total',
@@ -63,9 +80,17 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
 
   constructor(private readonly options: MetricsOptions) {
-    this.matches = options.signatureLabel
-      ? new Counter({ name: 'logsift_signature_matches_total', help: 'Messages whose primary match is this signature.', labelNames: ['signature_id', 'domain', 'category'] as const, enableExemplars: true, registers: this.registers })
-      : new Counter({ name: 'logsift_signature_matches_total', help: 'Messages whose primary match is in this domain/category.', labelNames: ['domain', 'category'] as const, enableExemplars: true, registers: this.registers });
+    this.resourceLabels = (options.resourceLabels ?? []).map((field) => ({ field, name: resourceLabelName(field), values: new Set<string>(), overflowed: false }));
+    this.labelValueLimit = options.labelValueLimit ?? 100;
+    const labelNames = [...(options.signatureLabel ? ['signature_id'] : []), 'domain', 'category', ...this.resourceLabels.map((l) => l.name)];
+    this.matches = new Counter({
+      name: 'logsift_signature_matches_total',
+      help: options.signatureLabel ? 'Messages whose primary match is this signature.' : 'Messages whose primary match is in this domain/category.',
+      labelNames,
+      enableExemplars: true,
+      registers: this.registers,
+    });
+    for (const l of this.resourceLabels) this.labelOverflow.inc({ label: l.name }, 0);
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named *_total fail `promtool check metrics`; the handle counts are not worth that.
@@ -121,7 +146,7 @@ export class LogsiftMetrics implements PipelineObserver {
         const id = labels['signature_id'];
         const keep = id === undefined ? kb.records.some((r) => r.domain === labels['domain'] && r.category === labels['category']) : kb.get(id) !== undefined;
         if (!keep) {
-          (this.matches as Counter<string>).remove(labels);
+          this.matches.remove(labels);
           this.seen.delete(key);
         }
       }
@@ -142,24 +167,48 @@ export class LogsiftMetrics implements PipelineObserver {
     this.kbLastReloadSuccess.set(ok ? 1 : 0);
   }
 
-  /** Counts primary matches by record index; exemplars carry the trace id when one is active. */
-  countMatches(primaries: readonly number[], traceId?: string): void {
+  /** A resource label's value, capped: past the limit of distinct values, new ones are `other`. */
+  private labelValue(l: (typeof this.resourceLabels)[number], resource: EventResource | undefined): string {
+    const v = resource?.[l.field] ?? '';
+    if (v === '' || l.values.has(v)) return v;
+    if (l.values.size < this.labelValueLimit) {
+      l.values.add(v);
+      return v;
+    }
+    this.labelOverflow.inc({ label: l.name });
+    if (!l.overflowed) {
+      l.overflowed = true;
+      this.options.onLabelOverflow?.(l.name, this.labelValueLimit);
+    }
+    return OTHER_LABEL_VALUE;
+  }
+
+  /**
+   * Counts primary matches by record index (and, with resource labels, by `resources[i]`, the i-th
+   * primary's resource); exemplars carry the trace id when one is active.
+   */
+  countMatches(primaries: readonly number[], traceId?: string, resources?: readonly (EventResource | undefined)[]): void {
     const kb = this.kb;
     if (!kb || primaries.length === 0) return;
-    const counts = new Map<number, number>();
-    for (const p of primaries) counts.set(p, (counts.get(p) ?? 0) + 1);
-    const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
-    for (const [index, value] of counts) {
+    const counts = new Map<string, { labels: Record<string, string>; value: number }>();
+    primaries.forEach((index, i) => {
       const r = kb.records[index]!;
       const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
+      for (const l of this.resourceLabels) labels[l.name] = this.labelValue(l, resources?.[i]);
       const key = JSON.stringify(labels);
+      const c = counts.get(key);
+      if (c) c.value++;
+      else counts.set(key, { labels, value: 1 });
+    });
+    const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
+    for (const [key, { labels, value }] of counts) {
       if (!this.seen.has(key)) this.seen.set(key, labels);
-      (this.matches as Counter<string>).inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
+      this.matches.inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
     }
   }
 
   batch(r: BatchReport): void {
-    this.countMatches(r.primaries, r.traceId);
+    this.countMatches(r.primaries, r.traceId, r.primaryResources);
     this.messages.inc({ outcome: 'matched' }, r.matched);
     this.messages.inc({ outcome: 'unmatched' }, r.unmatched);
     this.weakMatches.inc(r.weak);

@@ -64,6 +64,15 @@ describe('configuration', () => {
     expect(c.shutdownGracePeriod).toBe(5000);
   });
 
+  it('takes metric resource labels (an allowlist, none by default) and OTLP input formats', () => {
+    const base = [{ path: ['kafka', 'brokers'], value: ['x:1'], flag: '--brokers' }, { path: ['input', 'topics'], value: ['in'], flag: '--input' }, { path: ['output', 'topic'], value: 'out', flag: '--output' }];
+    expect(loadConfig({ env: {}, overrides: base }).metrics).toMatchObject({ labels: [], labelValueLimit: 100 });
+    const c = loadConfig({ env: { LOGSIFT_METRICS_LABELS: 'service.name,k8s.namespace.name', LOGSIFT_METRICS_LABEL_VALUE_LIMIT: '20', LOGSIFT_INPUT_FORMAT: 'otlp_proto' }, overrides: base });
+    expect(c.metrics).toMatchObject({ labels: ['service.name', 'k8s.namespace.name'], labelValueLimit: 20 });
+    expect(c.input.format).toBe('otlp_proto');
+    expect(() => loadConfig({ env: { LOGSIFT_METRICS_LABELS: 'pod' }, overrides: base })).toThrow(/LOGSIFT_METRICS_LABELS/);
+  });
+
   it('lets flags override the environment, and works without a file', () => {
     const c = loadConfig({
       env: { LOGSIFT_OUTPUT_TOPIC: 'from-env' },
