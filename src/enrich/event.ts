@@ -90,7 +90,8 @@ export class EventEncoder {
     return [e.slice(0, m), e.slice(afterMatches, s)];
   }
 
-  encode(ranked: readonly RankedMatch[], source: EventSource, log: unknown): string {
+  /** `logJson` is the event's `log`, already serialized within bounds (see bounded.ts). */
+  encode(ranked: readonly RankedMatch[], source: EventSource, logJson: string): string {
     const primary = ranked.length > 0 ? ranked[0]!.index : -1;
     let head: string;
     let tail: string;
@@ -110,6 +111,6 @@ export class EventEncoder {
     }
     let matches = '[';
     for (let i = 0; i < ranked.length; i++) matches += (i > 0 ? ',' : '') + this.ids[ranked[i]!.index];
-    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
+    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)},"log":${logJson}}`;
   }
 }

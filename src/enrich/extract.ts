@@ -3,6 +3,8 @@
  * message fields; everything else, including JSON without any of those fields, as raw text.
  */
 
+import { FIELD_BOUNDS, boundedJson } from './bounded.js';
+
 export const DEFAULT_MESSAGE_FIELDS = [
   'message',
   'msg',
@@ -45,7 +47,8 @@ function asText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  // Bounded: a field nested 200,000 levels deep must not overflow the stack (see bounded.ts).
+  return boundedJson(value, FIELD_BOUNDS);
 }
 
 export class JsonRequiredError extends Error {}

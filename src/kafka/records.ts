@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { type Enricher, type EnrichedMessage, type KafkaSource, JsonRequiredError, extractText, type InputFormat } from '../enrich/index.js';
+import { decodeValue, type Enricher, type EnrichedMessage, type InputFormat, type KafkaSource, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -26,12 +26,8 @@ export interface OutputRecord {
   headers: Record<string, Buffer | string>;
 }
 
-export type DlqReason =
-  | typeof ErrorCodes.INVALID_UTF8
-  | typeof ErrorCodes.MESSAGE_TOO_LARGE
-  | typeof ErrorCodes.JSON_REQUIRED
-  | typeof ErrorCodes.SCAN_FAILED
-  | 'LOGSIFT_EMPTY_VALUE';
+/** Why a message went to the DLQ: a per-message outcome's code (see Enricher.process). */
+export type DlqReason = PoisonCode;
 
 export interface ProcessOptions {
   outputTopic: string;
@@ -117,77 +113,79 @@ export function dlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord 
 
 /** Decodes one message at the edge: its text, or why it is poison. */
 export function decode(m: InputMessage, maxMessageBytes: number): { text: string } | { reason: DlqReason; detail: string } {
-  if (m.value === null) return { reason: 'LOGSIFT_EMPTY_VALUE', detail: 'message has no value (tombstone)' };
-  if (m.value.length > maxMessageBytes) {
-    return { reason: ErrorCodes.MESSAGE_TOO_LARGE, detail: `value is ${m.value.length} bytes, over the ${maxMessageBytes}-byte limit` };
-  }
-  if (!isUtf8(m.value)) return { reason: ErrorCodes.INVALID_UTF8, detail: 'value is not valid UTF-8' };
-  return { text: m.value.toString('utf8') };
+  return decodeValue({ value: m.value }, maxMessageBytes);
 }
 
-export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
-  const poison: Poison[] = [];
-  const ok: { message: InputMessage; text: string; log: unknown }[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const d = decode(m, options.maxMessageBytes);
-    if ('reason' in d) {
-      poison.push({ message: m, reason: d.reason, detail: d.detail });
-      continue;
-    }
-    bytes += m.value!.length;
-    try {
-      const e = extractText(d.text, options.fields, options.format);
-      ok.push({ message: m, text: e.text, log: e.log });
-    } catch (err) {
-      if (!(err instanceof JsonRequiredError)) throw err;
-      poison.push({ message: m, reason: ErrorCodes.JSON_REQUIRED, detail: err.message });
-    }
-  }
-
-  const t0 = process.hrtime.bigint();
-  let results: EnrichedMessage[];
-  let scanned = ok;
+/** The DLQ record; if the input's headers cannot be copied, the record without them (never nothing). */
+function safeDlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord {
   try {
-    results = enricher.enrichExtracted(ok, ok.map((o) => kafkaSource(o.message)));
-  } catch {
-    // Isolate the message the scan fails on; the rest of the batch goes on.
-    results = [];
-    scanned = [];
-    for (const o of ok) {
-      try {
-        results.push(enricher.enrichExtracted([o], [kafkaSource(o.message)])[0]!);
-        scanned.push(o);
-      } catch (err) {
-        poison.push({ message: o.message, reason: ErrorCodes.SCAN_FAILED, detail: (err as Error).message });
-      }
-    }
+    return dlqRecord(p, dlqTopic, now);
+  } catch (err) {
+    const detail = `${p.detail}; input headers dropped: ${(err as Error).message}`;
+    return dlqRecord({ ...p, detail, message: { ...p.message, headers: {} } }, dlqTopic, now);
   }
+}
+
+/**
+ * Routes the per-message outcomes of `Enricher.process` to records: events to the output topic,
+ * unmatched ones to the unmatched topic (or dropped), poison to the DLQ. Building a record is a
+ * per-message step too: a failure there dead-letters that message, never the batch.
+ */
+export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
+  const t0 = process.hrtime.bigint();
+  const inputs: MessageInput[] = messages.map((m) => {
+    let source: KafkaSource | Record<string, never>;
+    try {
+      source = kafkaSource(m);
+    } catch {
+      source = {};
+    }
+    return { value: m.value, source };
+  });
+  const outcomes = enricher.process(inputs, { maxMessageBytes: options.maxMessageBytes });
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
+  const poison: Poison[] = [];
   const records: OutputRecord[] = [];
   const enriched: ProcessResult['enriched'] = [];
   let matched = 0;
   let unmatched = 0;
-  scanned.forEach((o, i) => {
-    const r = results[i]!;
-    enriched.push({ message: o.message, result: r });
+  let bytes = 0;
+  outcomes.forEach((o, i) => {
+    const m = messages[i]!;
+    bytes += o.bytes;
+    if (o.kind === 'poison') {
+      poison.push({ message: m, reason: o.code, detail: o.detail });
+      return;
+    }
+    const r = o.result;
     const topic = r.matched ? options.outputTopic : options.unmatchedTopic;
+    if (topic !== null) {
+      try {
+        records.push(eventRecord(m, r, o.json, topic, enricher.kb.version, options));
+      } catch (err) {
+        poison.push({ message: m, reason: ErrorCodes.MESSAGE_FAILED, detail: `record: ${(err as Error).message}` });
+        return;
+      }
+    }
+    enriched.push({ message: m, result: r });
     if (r.matched) matched++;
     else unmatched++;
-    if (topic === null) return;
-    const headers: Record<string, Buffer | string> = { ...sourceHeaders(o.message), [HEADER.kbVersion]: enricher.kb.version };
-    const sig = r.signatureId;
-    if (sig !== null) headers[HEADER.signatureId] = sig;
-    for (const h of [HEADER.traceparent, HEADER.tracestate]) {
-      const v = headerString(o.message.headers, h);
-      if (v !== undefined) headers[h] = v;
-    }
-    options.decorate?.(o.message, r, headers);
-    const key = options.key === 'input' ? o.message.key : options.key === 'signature' ? sig : null;
-    records.push({ topic, key, value: r.json(), headers });
   });
-  const dlq = poison.map((p) => dlqRecord(p, options.dlqTopic, now));
+  const dlq = poison.map((p) => safeDlqRecord(p, options.dlqTopic, now));
   // Output order follows input offsets; DLQ records go to their own topic.
   return { records: [...records, ...dlq], enriched, poison, matched, unmatched, bytes, scanSeconds };
+}
+
+function eventRecord(m: InputMessage, r: EnrichedMessage, json: string, topic: string, kbVersion: string, options: ProcessOptions): OutputRecord {
+  const headers: Record<string, Buffer | string> = { ...sourceHeaders(m), [HEADER.kbVersion]: kbVersion };
+  const sig = r.signatureId;
+  if (sig !== null) headers[HEADER.signatureId] = sig;
+  for (const h of [HEADER.traceparent, HEADER.tracestate]) {
+    const v = headerString(m.headers, h);
+    if (v !== undefined) headers[h] = v;
+  }
+  options.decorate?.(m, r, headers);
+  const key = options.key === 'input' ? m.key : options.key === 'signature' ? sig : null;
+  return { topic, key, value: json, headers };
 }

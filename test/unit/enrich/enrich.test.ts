@@ -102,7 +102,7 @@ describe('Enricher and event v1', () => {
     const rs = e.enrichBatch(['timeout "quoted" \u2028 é', 'nothing', '{"msg":"statement timeout canceling statement due to statement timeout"}'], [{ file: 'a"b', line: 1 }, { file: 'x', line: 2 }, {}]);
     for (const r of rs) {
       expect(r.json()).toBe(JSON.stringify(r.event));
-      expect(enc.encode(r.ranked, r.source, r.log)).toBe(JSON.stringify(buildEvent(r.ranked, kb, r.source, r.log)));
+      expect(enc.encode(r.ranked, r.source, r.logJson)).toBe(JSON.stringify(buildEvent(r.ranked, kb, r.source, JSON.parse(r.logJson))));
     }
   });
 });
