@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
 import { createHttpServer, listen } from '../http/index.js';
+import { DEFAULT_EXACT_BUDGET_MS } from '../matcher/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
@@ -18,7 +19,7 @@ Usage:
   logsift scan [--kb PATH]... [--input FILE|-] [--emit matched|all] [--format json|text]
                [--input-format auto|raw|json] [--fields a,b.c] [--case-sensitive]
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
-               [--http-port PORT]
+               [--http-port PORT] [--exact-budget MS]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
                [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
   logsift kb check  [--kb PATH]...     classify every record; exit 1 on invalid or rejected ones
@@ -26,7 +27,8 @@ Usage:
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
---input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576.
+--input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576,
+--exact-budget ${DEFAULT_EXACT_BUDGET_MS} (ms of exact-engine work per line; env LOGSIFT_MATCH_EXACT_BUDGET).
 `;
 
 function stdio(): Io {
@@ -63,6 +65,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       'no-cache': { type: 'boolean', default: false },
       'allow-invalid-records': { type: 'boolean', default: false },
       'http-port': { type: 'string' },
+      'exact-budget': { type: 'string' },
     },
     strict: true,
   });
@@ -83,6 +86,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       allowInvalid: values['allow-invalid-records'],
       matcher: {
         ignoreCase: !values['case-sensitive'],
+        exactBudgetMs: positiveInt('exact-budget', values['exact-budget'] ?? process.env['LOGSIFT_MATCH_EXACT_BUDGET'], DEFAULT_EXACT_BUDGET_MS),
         ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
       },
     },

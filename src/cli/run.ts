@@ -17,6 +17,7 @@ const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }
   unmatched: { path: ['output', 'unmatchedTopic'] },
   'http-port': { path: ['http', 'port'], number: true },
   'log-level': { path: ['log', 'level'] },
+  'exact-budget': { path: ['match', 'exactBudget'] },
 };
 
 export async function runCommand(args: string[], io: Output): Promise<number> {

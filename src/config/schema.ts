@@ -143,6 +143,17 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    match: z
+      .object({
+        /**
+         * Time budget of one message's exact-engine work (the JavaScript RegExps that confirm prefilter
+         * candidates, run fallback records and break ranking ties), enforced in a worker thread. A
+         * message over it goes to the DLQ with LOGSIFT_CONFIRM_TIMEOUT. Default 50ms.
+         */
+        exactBudget: duration.refine((v) => v > 0, { message: 'must be positive' }).default(50),
+      })
+      .strict()
+      .prefault({}),
     http: z
       .object({
         /** Serve /metrics, /healthz, /readyz and the lookup API. Default true. */

@@ -1,7 +1,8 @@
 /**
  * /metrics, /healthz, /readyz and the read-only lookup API:
  *   GET  /v1/signatures/{id}  the record: root cause, workarounds and dead ends with their ids, docs
- *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain)
+ *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain); 422 with
+ *                             code LOGSIFT_CONFIRM_TIMEOUT when the exact engine runs out of budget
  * No endpoint changes state.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { Enricher } from '../enrich/index.js';
 import { deadEndIds } from '../kb/index.js';
+import { ExactBudgetError } from '../matcher/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 
 export const MAX_MATCH_BODY_BYTES = 64 * 1024;
@@ -101,9 +103,14 @@ async function matchView(enricher: Enricher, req: IncomingMessage): Promise<unkn
 export function createHttpServer(deps: HttpDeps): Server {
   return createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const path = url.pathname;
       try {
+        // Inside the guard: a request target `new URL` rejects must cost a 400, not the process.
+        let path: string;
+        try {
+          path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        } catch {
+          throw new HttpError(400, 'invalid request target');
+        }
         if (path === '/metrics') {
           if (req.method !== 'GET') throw new HttpError(405, 'GET only');
           const om = /application\/openmetrics-text/.test(req.headers.accept ?? '');
@@ -128,6 +135,7 @@ export function createHttpServer(deps: HttpDeps): Server {
         } else throw new HttpError(404, `no route ${path}`);
       } catch (err) {
         if (err instanceof HttpError) send(res, err.status, { error: err.message });
+        else if (err instanceof ExactBudgetError) send(res, 422, { error: err.message, code: err.code, record_ids: err.recordIds });
         else send(res, 500, { error: 'internal error' });
       }
     })();

@@ -1,6 +1,7 @@
 export { canonToRecord, isCanon } from './canon.js';
 export { KnowledgeBase } from './knowledge-base.js';
 export { loadRecords, parseRecordText, type LoadedRecord, type LoadOptions, type LoadResult } from './load.js';
+export { checkRedos, checkRedosAsync, type RedosInput, type RedosOptions, type RedosReport } from './redos.js';
 export { RecordSchema, deadEndIds, workaroundIds, type DeadEnd, type KbRecord, type Workaround } from './record.js';
 
 import type { LogsiftError } from '../errors.js';
