@@ -18,8 +18,14 @@ import type { PlannedPattern } from './plan.js';
 export const DEFAULT_EXACT_BUDGET_MS = 50;
 /** How long a (re)started worker may take to boot; not counted against any message's budget. */
 const BOOT_TIMEOUT_MS = 10_000;
+/**
+ * How long a task may wait for the worker to pick it up (thread scheduling on a loaded machine);
+ * the budget starts when the worker starts the task, so CPU contention does not make false timeouts.
+ */
+const START_GRACE_MS = 1000;
 const DONE = 0;
 const READY = 1;
+const STARTED = 2;
 
 /** Runs in the worker (CommonJS, eval'd): tasks in on the port, one reply per task, then DONE += 1. */
 const WORKER_SOURCE = `
@@ -36,6 +42,8 @@ function re(i) {
 }
 port.on('message', (tasks) => {
   for (const t of tasks) {
+    Atomics.add(ctrl, 2, 1);
+    Atomics.notify(ctrl, 2);
     let reply;
     if (t.span) {
       const m = re(t.patterns[0]).exec(t.text);
@@ -70,6 +78,15 @@ export function isLinearByConstruction(source: string): boolean {
     else if (c === '{' && /^\{\d*(,\d*)?\}/.test(source.slice(i, i + 24))) return false;
   }
   return true;
+}
+
+/** Blocks while `ctrl[slot] <= k` (a counter that only grows), until `deadline` at the latest. */
+function waitWhile(ctrl: Int32Array, slot: number, k: number, deadline: number): void {
+  for (let v = Atomics.load(ctrl, slot); v <= k; v = Atomics.load(ctrl, slot)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(ctrl, slot, v, left);
+  }
 }
 
 interface WorkerTask {
@@ -181,31 +198,32 @@ export class ExactEngine {
       const m = this.regex(index).exec(text);
       return m ? [m.index, m.index + m[0].length] : null;
     }
-    const [reply] = this.call([{ text, patterns: [index], span: true }], () => deadline);
+    const [reply] = this.call([{ text, patterns: [index], span: true }], (_k, startWaitMs) => deadline + startWaitMs);
     if (reply === undefined) throw new ExactBudgetError([this.plan[index]!.id], this.budgetMs);
     return reply as [number, number] | null;
   }
 
   /**
    * Sends the tasks to the worker and collects one reply per task; `undefined` for a task whose
-   * deadline passed (the worker is then replaced and the remaining tasks go to the new one).
+   * deadline (from when the worker started it: waiting for the thread to be scheduled is not
+   * counted, up to START_GRACE_MS) passed (the worker is then replaced and the remaining tasks go to the new one).
    */
-  private call(tasks: readonly WorkerTask[], deadlineOf: (k: number) => number): unknown[] {
+  private call(tasks: readonly WorkerTask[], deadlineOf: (k: number, startWaitMs: number) => number): unknown[] {
     const replies = new Array<unknown>(tasks.length);
     let start = 0;
     while (start < tasks.length) {
+      const booting = performance.now();
       const w = this.ready();
+      const bootMs = performance.now() - booting;
       const batch = start === 0 ? tasks : tasks.slice(start);
       Atomics.store(w.ctrl, DONE, 0);
+      Atomics.store(w.ctrl, STARTED, 0);
       w.port.postMessage(batch);
       let k = 0;
       for (; k < batch.length; k++) {
-        const deadline = deadlineOf(start + k);
-        while (Atomics.load(w.ctrl, DONE) <= k) {
-          const left = deadline - performance.now();
-          if (left <= 0) break;
-          Atomics.wait(w.ctrl, DONE, k, left);
-        }
+        const t0 = performance.now();
+        waitWhile(w.ctrl, STARTED, k, t0 + START_GRACE_MS);
+        waitWhile(w.ctrl, DONE, k, deadlineOf(start + k, bootMs + performance.now() - t0));
         if (Atomics.load(w.ctrl, DONE) <= k) {
           this.replace();
           break;
@@ -218,7 +236,7 @@ export class ExactEngine {
   }
 
   private spawn(): RunningWorker {
-    const ctrl = new Int32Array(new SharedArrayBuffer(8));
+    const ctrl = new Int32Array(new SharedArrayBuffer(12));
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, port: port2, sources: this.sources }, transferList: [port2] });
     // A crashed worker shows as a timeout on the message it was running; never as an error here.
