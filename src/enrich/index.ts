@@ -1,4 +1,4 @@
-export { FIELD_BOUNDS, LOG_BOUNDS, TRUNCATED, boundedJson, boundedJsonOf, type JsonBounds } from './bounded.js';
+export { FIELD_BOUNDS, LOG_BOUNDS, TRUNCATED, boundedJson, boundedJsonOf, nestingUpperBound, type JsonBounds } from './bounded.js';
 export { decodeValue, firstInvalidUtf8, type DecodeInput, type DecodeReason } from './decode.js';
 export { EnrichedMessage, Enricher, type EnrichOptions, type MessageInput, type Outcome, type PoisonCode, type ProcessLimits } from './enricher.js';
 export { EVENT_SCHEMA, EventEncoder, buildEvent, type EventSource, type FileSource, type KafkaSource, type LogsiftEvent } from './event.js';

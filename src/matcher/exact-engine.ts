@@ -183,11 +183,13 @@ export class ExactEngine {
     }
     if (remote.length === 0) return outcomes;
     const replies = this.call(remote, () => performance.now() + this.budgetMs);
-    replies.forEach((reply, k) => {
+    // Not forEach: a timed-out task's reply is a hole in the array, which forEach skips.
+    for (let k = 0; k < remote.length; k++) {
       const o = outcomes[remoteOf[k]!]!;
+      const reply = replies[k];
       if (reply === undefined) o.undecided = [...remote[k]!.patterns];
       else o.matched.push(...(reply as number[]));
-    });
+    }
     return outcomes;
   }
 
