@@ -38,7 +38,7 @@ const container = fc.constantFrom<[string, string]>(['[', ']'], ['{"a":', '}'], 
 const text = fc.constantFrom('connection refused', 'too many clients', '', '   ', 'x');
 
 /** Poison-shaped messages, as bytes. */
-const poison: fc.Arbitrary<Buffer> = fc.oneof(
+const poison: fc.Arbitrary<Buffer | null> = fc.oneof(
   // Deep nesting inside a scanned field and outside it.
   fc.tuple(field, depth, container, text).map(([f, d, [o, c], t]) => bytes(`{"${f}":${nest(d, o, c, JSON.stringify(t))},"level":"error"}`)),
   fc.tuple(depth, container).map(([d, [o, c]]) => bytes(`{"message":"connection refused","ctx":${nest(d, o, c, '1')}}`)),
