@@ -133,15 +133,7 @@ function safeDlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord {
  */
 export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
   const t0 = process.hrtime.bigint();
-  const inputs: MessageInput[] = messages.map((m) => {
-    let source: KafkaSource | Record<string, never>;
-    try {
-      source = kafkaSource(m);
-    } catch {
-      source = {};
-    }
-    return { value: m.value, source };
-  });
+  const inputs: MessageInput[] = messages.map((m) => ({ value: m.value, source: kafkaSource(m) }));
   const outcomes = enricher.process(inputs, { maxMessageBytes: options.maxMessageBytes });
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 

@@ -105,3 +105,59 @@ describe('POST /v1/match', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });
+
+describe('per-message guards', () => {
+  it('a tie-break span that backtracks is LOGSIFT_CONFIRM_TIMEOUT (rank step); its neighbour is enriched', async () => {
+    // Same signature and confidence: the tie is broken by the span, which JavaScript finds by backtracking.
+    const tieKb = kbOf(record('tie/nested', '(a+)+b', { signature: 'x' }), record('tie/plain', 'ab', { signature: 'x' }));
+    const m = await Matcher.create(tieKb, { cacheDir: null, exactBudgetMs: 50 });
+    try {
+      const e = new Enricher(tieKb, m, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+      const [bad, good] = e.process([{ value: Buffer.from(REDOS), source: {} }, { value: Buffer.from('xx ab'), source: {} }], { maxMessageBytes: 1024 });
+      expect(bad).toMatchObject({ kind: 'poison', code: 'LOGSIFT_CONFIRM_TIMEOUT' });
+      expect(bad!.kind === 'poison' && bad!.detail).toContain('tie/nested');
+      expect(good).toMatchObject({ kind: 'event' });
+    } finally {
+      m.close();
+    }
+  });
+
+  it('a scan that throws on one message isolates it (LOGSIFT_SCAN_FAILED); a step that throws is LOGSIFT_MESSAGE_FAILED', async () => {
+    const tieKb = kbOf(record('t/one', 'connection refused', { signature: 's' }), record('t/two', 'refused', { signature: 's' }));
+    const real = await Matcher.create(tieKb, { cacheDir: null });
+    // A matcher that fails on texts containing BOOM (scan) and on every tie-break span, delegating otherwise.
+    const failing = Object.create(real) as Matcher;
+    failing.scanChecked = (texts) => {
+      if (texts.some((t) => String(t).includes('BOOM'))) throw new Error('scan exploded');
+      return real.scanChecked(texts);
+    };
+    failing.spanLength = () => {
+      throw new Error('span exploded');
+    };
+    const e = new Enricher(tieKb, failing, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const out = e.process(
+      ['ok line', 'BOOM', 'connection refused'].map((t) => ({ value: Buffer.from(t), source: {} })),
+      { maxMessageBytes: 1024 },
+    );
+    expect(out.map((o) => (o.kind === 'poison' ? `${o.code} ${o.detail}` : o.kind))).toEqual(['unmatched', 'LOGSIFT_SCAN_FAILED scan exploded', 'LOGSIFT_MESSAGE_FAILED rank: Error: span exploded']);
+    real.close();
+  });
+
+  it('building a produce record that throws dead-letters the message, with the input headers if they can be copied', () => {
+    const options: ProcessOptions = {
+      outputTopic: 'out', unmatchedTopic: null, dlqTopic: 'dlq', key: 'input', format: 'auto', fields: DEFAULT_MESSAGE_FIELDS, maxMessageBytes: 1024,
+      decorate: (m) => {
+        if (m.offset === '1') throw new Error('decorate exploded');
+      },
+    };
+    const headers = Object.defineProperty({}, 'bad', { enumerable: true, get: () => { throw new Error('header exploded'); } }) as InputMessage['headers'];
+    const m = (offset: number, extra: Partial<InputMessage> = {}): InputMessage => ({ topic: 'in', partition: 0, offset: String(offset), timestamp: null, key: null, value: Buffer.from(CLEAN), headers: {}, ...extra });
+    const r = processMessages([m(1), m(2), m(3, { value: Buffer.from([0xff]), headers })], enricher, options, new Date(0));
+    expect(r.records.map((x) => [x.topic, x.headers[HEADER.sourceOffset], x.headers[HEADER.dlqReason] ?? null, x.headers[HEADER.dlqDetail] ?? null])).toEqual([
+      ['out', '2', null, null],
+      ['dlq', '1', 'LOGSIFT_MESSAGE_FAILED', 'record: decorate exploded'],
+      ['dlq', '3', 'LOGSIFT_INVALID_UTF8', 'invalid UTF-8 at byte 0; input headers dropped: header exploded'],
+    ]);
+    expect(r).toMatchObject({ matched: 1, unmatched: 0 });
+  });
+});
