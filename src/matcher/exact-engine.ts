@@ -129,6 +129,8 @@ export class ExactEngine {
   private readonly linear: Uint8Array;
   private readonly sources: ([string, string] | null)[];
   private current: RunningWorker | null = null;
+  /** A booted stand-by: a timeout swaps it in, so the next message does not wait for a boot. */
+  private spare: RunningWorker | null = null;
   /** Workers terminated on a timeout since creation (observability and tests). */
   restarts = 0;
 
@@ -249,8 +251,12 @@ export class ExactEngine {
   }
 
   private ready(): RunningWorker {
-    this.current ??= this.spawn();
+    if (!this.current) {
+      this.current = this.spawn();
+      this.spare ??= this.spawn();
+    }
     const w = this.current;
+    // Blocks only at first use, or after two timeouts in quick succession (the stand-by still booting).
     if (Atomics.load(w.ctrl, READY) === 0 && Atomics.wait(w.ctrl, READY, 0, BOOT_TIMEOUT_MS) === 'timed-out') {
       this.close();
       throw new LogsiftError(ErrorCodes.SCAN_FAILED, `exact-engine worker did not start within ${BOOT_TIMEOUT_MS} ms`, { retriable: true });
@@ -258,20 +264,26 @@ export class ExactEngine {
     return w;
   }
 
-  /** Terminates the worker (it may be spinning in a RegExp) and boots a fresh one in the background. */
+  /** Terminates the worker (it may be spinning in a RegExp), swaps in the stand-by, boots a new stand-by. */
   private replace(): void {
-    this.close();
+    stop(this.current);
     this.restarts++;
-    this.current = this.spawn();
+    this.current = this.spare ?? this.spawn();
+    this.spare = this.spawn();
   }
 
-  /** Stops the worker; a later call starts a new one. */
+  /** Stops the workers; a later call starts new ones. */
   close(): void {
-    const w = this.current;
+    stop(this.current);
+    stop(this.spare);
     this.current = null;
-    if (w) {
-      w.port.close();
-      void w.worker.terminate().catch(() => undefined);
-    }
+    this.spare = null;
+  }
+}
+
+function stop(w: RunningWorker | null): void {
+  if (w) {
+    w.port.close();
+    void w.worker.terminate().catch(() => undefined);
   }
 }
