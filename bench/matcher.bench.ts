@@ -56,6 +56,48 @@ async function main(): Promise<void> {
       console.log(`  baseline RegExp loop:          ${fmt(loop.perCore)} lines/s per core (batched is ${fmt(batched.perCore / loop.perCore)}×)`);
     }
 
+    // The exact engine's cost (issue 11): multi-line messages make newline-sensitive records need
+    // confirmation. Baseline in the same run: the same scan on the single-line form of the same
+    // messages (no confirmation), and the confirm step alone, inline RegExps (the previous engine,
+    // unbounded) against the budgeted worker (ExactEngine.test).
+    {
+      const dev = devLines();
+      const multi = Array.from({ length: Math.floor(dev.length / 2) }, (_, i) => `${dev[2 * i]}\n${dev[2 * i + 1]}`);
+      const flat = multi.map((m) => m.replace('\n', ' '));
+      const chunks = (xs: string[]) => Array.from({ length: Math.ceil(xs.length / BATCH) }, (_, i) => xs.slice(i * BATCH, (i + 1) * BATCH));
+      const multiBatches = chunks(multi);
+      const flatBatches = chunks(flat);
+      const scanFlat = measure(flat.length, () => {
+        for (const b of flatBatches) warm.scan(b);
+      });
+      const scanMulti = measure(multi.length, () => {
+        for (const b of multiBatches) warm.scan(b);
+      });
+      const flatMatches = warm.scan(flat);
+      const tasks = multi
+        .map((text, i) => ({ text, patterns: flatMatches[i]!.filter((p) => warm.plan[p]!.features?.newlineSensitive === true && warm.plan[p]!.js !== null) }))
+        .filter((t) => t.patterns.length > 0);
+      const pairs = tasks.reduce((n, t) => n + t.patterns.length, 0);
+      const inlineRes = tasks.map((t) => t.patterns.map((p) => new RegExp(warm.plan[p]!.js!, warm.plan[p]!.jsFlags)));
+      const inline = measure(tasks.length, () => {
+        tasks.forEach((t, k) => {
+          for (const re of inlineRes[k]!) {
+            re.lastIndex = 0;
+            re.test(t.text);
+          }
+        });
+      });
+      const worker = measure(tasks.length, () => void warm.exact.test(tasks));
+      const rate = (r: { items: number; wallSeconds: number; perCore: number }) => `${fmt(r.perCore)} /s per core of CPU (all threads), ${fmt(r.items / r.wallSeconds)} /s wall`;
+      console.log(`\nexact engine, dev lines joined in pairs (${fmt(multi.length)} two-line messages):`);
+      console.log(`  baseline: batched scan of the single-line form:  ${rate(scanFlat)} messages`);
+      console.log(`  batched scan of the two-line messages:          ${rate(scanMulti)} messages`);
+      console.log(`  confirm step alone (${fmt(tasks.length)} messages, ${fmt(pairs)} regex tests):`);
+      console.log(`    baseline: inline RegExps (unbounded):        ${rate(inline)} messages`);
+      console.log(`    budgeted worker (ExactEngine.test):          ${rate(worker)} messages`);
+      warm.close();
+    }
+
     // logsift scan --emit matched over the loghub lines (in process, output discarded).
     const text = `${loghubLines().join('\n')}\n`;
     const enricher = new Enricher(kb, warm, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });

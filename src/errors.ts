@@ -13,6 +13,10 @@ export const ErrorCodes = {
   NATIVE_INCOMPATIBLE: 'LOGSIFT_NATIVE_INCOMPATIBLE',
   COMPILE_FAILED: 'LOGSIFT_COMPILE_FAILED',
   SCAN_FAILED: 'LOGSIFT_SCAN_FAILED',
+  /** The exact engine ran out of its per-message time budget (see matcher/exact-engine.ts). */
+  CONFIRM_TIMEOUT: 'LOGSIFT_CONFIRM_TIMEOUT',
+  /** A per-message step (extract, rank, encode, record) threw; the detail names the step. */
+  MESSAGE_FAILED: 'LOGSIFT_MESSAGE_FAILED',
   INPUT_READ: 'LOGSIFT_INPUT_READ',
   INVALID_UTF8: 'LOGSIFT_INVALID_UTF8',
   MESSAGE_TOO_LARGE: 'LOGSIFT_MESSAGE_TOO_LARGE',

@@ -16,7 +16,8 @@ import { redact } from './config/index.js';
 import { Enricher, textFormat } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
-import type { Matcher } from './matcher/index.js';
+import { checkRedosAsync } from './kb/index.js';
+import { exactEngineRuns, type Matcher } from './matcher/index.js';
 import { UnmatchedMiner } from './suggest/index.js';
 import { LogsiftMetrics, createLogger } from './telemetry/index.js';
 
@@ -35,7 +36,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
     paths,
     {
       allowInvalid: config.kb.allowInvalid,
-      matcher: { ignoreCase: config.kb.ignoreCase, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
+      matcher: { ignoreCase: config.kb.ignoreCase, exactBudgetMs: config.match.exactBudget, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
       filter: { include: config.kb.include, exclude: config.kb.exclude },
       lint: config.kb.lint,
     },
@@ -46,6 +47,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
     },
   );
   logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
+  void logRedos(kb.version, matcher, logger);
   return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength }), matcher, dropped };
 }
 
@@ -53,6 +55,26 @@ function unmatchedMiner(config: Config): UnmatchedMiner | null {
   const s = config.suggest;
   if (!s.enabled) return null;
   return new UnmatchedMiner({ levels: s.levels, keywords: s.keywords, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: textFormat(config.input.format) });
+}
+
+/**
+ * ReDoS lint at load, once per KB version, in recheck's worker thread (the daemon keeps running): one
+ * warning listing the exact-engine records prone to super-linear backtracking, with attack strings.
+ */
+async function logRedos(kbVersion: string, matcher: Matcher, logger: Logger): Promise<void> {
+  const records: { id: string; complexity?: string; attack?: string }[] = [];
+  try {
+    for (const p of matcher.plan.filter(exactEngineRuns)) {
+      const r = await checkRedosAsync({ source: p.js!, flags: p.jsFlags });
+      if (r.status === 'vulnerable') records.push({ id: p.id, ...(r.complexity ? { complexity: r.complexity } : {}), ...(r.attack ? { attack: r.attack } : {}) });
+    }
+  } catch (err) {
+    logger.warn({ err, code: 'LOGSIFT_REDOS' }, 'ReDoS check failed; exact-engine records still run under the per-message budget');
+    return;
+  }
+  if (records.length > 0) {
+    logger.warn({ code: 'LOGSIFT_REDOS', kb_version: kbVersion, records, budget_ms: matcher.exact.budgetMs }, 'exact-engine records prone to super-linear backtracking; they run under the per-message budget');
+  }
 }
 
 export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {
@@ -117,7 +139,10 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
     (reloading ??= (async () => {
       try {
         const next = await buildEnricher(config, logger);
+        const previous = current;
         current = next;
+        // Processing is synchronous per chunk, so nothing runs on the old matcher any more.
+        previous.matcher.close();
         metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
         metrics.kbDropped(next.dropped);
         metrics.kbReload(true);

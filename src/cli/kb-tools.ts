@@ -5,6 +5,7 @@ import { readBackground, type LoadKbOptions } from '../app/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
 import { KbValidationError, type LogsiftError } from '../errors.js';
 import { filterTermProblem, type KbFilterSpec } from '../kb/index.js';
+import { ExactBudgetError } from '../matcher/index.js';
 import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type LintCheck } from '../kb/lint.js';
 import { UnmatchedMiner, formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_KB, UsageError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
@@ -95,7 +96,15 @@ export async function kbLint(
     kb,
     matcher,
     background,
-    rank: (text) => enricher.rankText(text).map((m) => m.index),
+    // A text the exact engine cannot decide within its budget is left out of the shadowing evidence.
+    rank: (text) => {
+      try {
+        return enricher.rankText(text).map((m) => m.index);
+      } catch (err) {
+        if (err instanceof ExactBudgetError) return [];
+        throw err;
+      }
+    },
     invalid,
     extra: checks.flatMap((check) => check(kb)),
     options: { maxBackgroundRate },

@@ -2,14 +2,15 @@
 import { readFile } from 'node:fs/promises';
 
 import { KbValidationError, isLogsiftError } from '../errors.js';
-import { KbFilter, canonToRecord, filterReport, isCanon, loadRecords, parseRecordText, KnowledgeBase, type KbFilterSpec } from '../kb/index.js';
-import { loadNative, planPatterns, summarize } from '../matcher/index.js';
+import { KbFilter, canonToRecord, checkRedos, filterReport, isCanon, loadRecords, parseRecordText, KnowledgeBase, type KbFilterSpec } from '../kb/index.js';
+import { exactEngineRuns, loadNative, planPatterns, summarize } from '../matcher/index.js';
 import type { Output } from './common.js';
 
 /**
  * Prints each compile class and every non-native record with its reason, and with a filter what it
- * keeps and drops (counts by domain, and the term that dropped them). Exit 1 on any invalid or
- * rejected record, or when the filter keeps nothing.
+ * keeps and drops (counts by domain, and the term that dropped them), and the exact-engine records
+ * prone to super-linear backtracking with the attack string (ReDoS lint, a warning: they run under
+ * the per-message budget). Exit 1 on any invalid or rejected record, or when the filter keeps nothing.
  */
 export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io: Output, filterSpec: KbFilterSpec = {}): Promise<number> {
   let loaded;
@@ -46,14 +47,23 @@ export async function kbCheck(paths: readonly string[], ignoreCase: boolean, io:
   const kb = new KnowledgeBase(records);
   const plan = await planPatterns(loadNative(), kb.records, { ignoreCase });
   const counts = summarize(plan);
+  let redos = 0;
   for (const p of plan) {
     if (p.cls === 'native' && !p.reason) continue;
     const src = kb.sources[p.index]!;
     io.out(`${p.cls.padEnd(9)} ${p.id} (${src.file}:${src.line}): ${p.reason ?? ''}\n`);
+    // The exact engine runs these on messages: flag the ones prone to super-linear backtracking.
+    if (exactEngineRuns(p)) {
+      const r = checkRedos({ source: p.js!, flags: p.jsFlags });
+      if (r.status === 'vulnerable') {
+        redos++;
+        io.out(`redos     ${p.id} (${src.file}:${src.line}): ${r.complexity} backtracking in the exact engine; attack string: ${r.attack}; runs under the per-message budget\n`);
+      }
+    }
   }
   io.out(
     `${kb.size} records, ${kb.version}: native ${counts.native}, prefilter ${counts.prefilter}, ` +
-      `fallback ${counts.fallback}, rejected ${counts.rejected}, invalid ${invalid}\n`,
+      `fallback ${counts.fallback}, rejected ${counts.rejected}, invalid ${invalid}, redos ${redos}\n`,
   );
   return invalid > 0 || counts.rejected > 0 ? 1 : 0;
 }

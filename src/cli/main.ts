@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, Enricher, type InputFormat } from '../enrich/index.js';
 import { createHttpServer, listen } from '../http/index.js';
 import { formatSuggestions } from '../suggest/index.js';
+import { DEFAULT_EXACT_BUDGET_MS } from '../matcher/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbCheck, kbImport } from './kb.js';
@@ -22,7 +23,7 @@ Usage:
                [--input-format auto|raw|json] [--fields a,b.c] [--case-sensitive]
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
                [--http-port PORT] [--include TERM]... [--exclude TERM]...
-               [--background FILE]... [--max-background-rate R] [--suggest [--top N]]
+               [--background FILE]... [--max-background-rate R] [--suggest [--top N]] [--exact-budget MS]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
                [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
                [--include TERM]... [--exclude TERM]...
@@ -40,6 +41,7 @@ Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 --max-background-rate 0.01 (kb lint), --top 10.
 Filter terms: domain:NAME, category:NAME, id:GLOB (* and ? wildcards); also $LOGSIFT_KB_INCLUDE,
 $LOGSIFT_KB_EXCLUDE (comma-separated).
+--exact-budget ${DEFAULT_EXACT_BUDGET_MS} (ms of exact-engine work per line; env LOGSIFT_MATCH_EXACT_BUDGET).
 `;
 
 function stdio(): Io {
@@ -84,6 +86,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       'max-background-rate': { type: 'string' },
       suggest: { type: 'boolean', default: false },
       top: { type: 'string' },
+      'exact-budget': { type: 'string' },
     },
     strict: true,
   });
@@ -101,7 +104,9 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   if ((values['max-background-rate'] === undefined) !== (values.background === undefined)) throw new UsageError('--background FILE and --max-background-rate R go together');
   const lint = values['max-background-rate'] !== undefined ? { background: values.background ?? [], maxBackgroundRate: shareFlag('max-background-rate', values['max-background-rate'], 1) } : undefined;
   const top = positiveInt('top', values.top, 10);
-  const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], kbLoadOptions(values, lint ? { lint } : {}), stderrReporter(io));
+  const loadOptions = kbLoadOptions(values, lint ? { lint } : {});
+  const exactBudgetMs = positiveInt('exact-budget', values['exact-budget'] ?? process.env['LOGSIFT_MATCH_EXACT_BUDGET'], DEFAULT_EXACT_BUDGET_MS);
+  const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], { ...loadOptions, matcher: { ...loadOptions.matcher, exactBudgetMs } }, stderrReporter(io));
   const miner = values.suggest ? minerFor(options.fields, options.inputFormat) : null;
   const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) });
   // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.

@@ -20,6 +20,7 @@ const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }
   'http-port': { path: ['http', 'port'], number: true },
   'min-strength': { path: ['match', 'minStrength'], number: true },
   'log-level': { path: ['log', 'level'] },
+  'exact-budget': { path: ['match', 'exactBudget'] },
 };
 
 export async function runCommand(args: string[], io: Output): Promise<number> {

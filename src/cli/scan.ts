@@ -3,11 +3,10 @@
  * in input order; a summary on stderr.
  */
 import { createReadStream } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 
-import type { Enricher, EventSource, InputFormat, LogsiftEvent } from '../enrich/index.js';
+import type { Enricher, FileSource, InputFormat, LogsiftEvent, MessageInput } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import { readLines } from './line-reader.js';
 
@@ -80,28 +79,30 @@ export async function runScan(
     }
   };
 
-  let texts: string[] = [];
-  let sources: EventSource[] = [];
-  let pendingErrors: { lineNo: number; code: string; message: string }[] = [];
-  let batchBytes = 0;
+  let inputs: MessageInput[] = [];
   const flush = async (): Promise<void> => {
     const t0 = process.hrtime.bigint();
-    const results = texts.length > 0 ? enricher.enrichBatch(texts, sources) : [];
+    // The one per-message path (Enricher.process): exactly one outcome per line, in input order.
+    const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line' }) : [];
     const primaryIndexes: number[] = [];
     let weakLines = 0;
-    // Keep input order: errors and events are interleaved by line number.
-    let ei = 0;
-    for (const r of results) {
-      const lineNo = (r.source as { line: number }).line;
-      while (ei < pendingErrors.length && pendingErrors[ei]!.lineNo < lineNo) {
-        const pe = pendingErrors[ei++]!;
-        emitError(pe.lineNo, pe.code, pe.message);
+    let batchBytes = 0;
+    let batchErrors = 0;
+    const unmatchedLines: string[] = [];
+    outcomes.forEach((o, k) => {
+      const lineNo = (inputs[k]!.source as FileSource).line;
+      if (o.kind === 'poison') {
+        batchErrors++;
+        emitError(lineNo, o.code, o.code === ErrorCodes.MESSAGE_TOO_LARGE ? `${o.detail} (--max-line-bytes)` : o.detail);
+        return;
       }
-      lines++;
+      batchBytes += o.bytes;
+      const r = o.result;
       if (r.weak) {
         weak++;
         weakLines++;
       }
+      if (!r.matched && hooks.onUnmatched) unmatchedLines.push(inputs[k]!.value!.toString('utf8'));
       if (r.matched) {
         matched++;
         const id = r.signatureId!;
@@ -109,52 +110,26 @@ export async function runScan(
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       if (r.matched || options.emit === 'all') {
-        const s = options.format === 'text' ? formatText(r.event) : `${r.json()}\n`;
+        const s = options.format === 'text' ? formatText(r.event) : `${o.json}\n`;
         out.push(s);
         outBytes += s.length;
       }
-    }
-    for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
-    if (hooks.onUnmatched) hooks.onUnmatched(texts.filter((_, i) => !results[i]!.matched));
-    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, weak: weakLines, errors: pendingErrors.length });
-    lines += pendingErrors.length;
-    texts = [];
-    sources = [];
-    pendingErrors = [];
-    batchBytes = 0;
+    });
+    lines += outcomes.length;
+    if (hooks.onUnmatched && unmatchedLines.length > 0) hooks.onUnmatched(unmatchedLines);
+    hooks.onBatch?.({ lines: outcomes.length - batchErrors, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, weak: weakLines, errors: batchErrors });
+    inputs = [];
     await write(false);
   };
 
   for await (const item of readLines(stream, options.maxLineBytes)) {
-    if (item.kind === 'too-long') {
-      pendingErrors.push({ lineNo: item.lineNo, code: ErrorCodes.MESSAGE_TOO_LARGE, message: `line is ${item.size} bytes, over the ${options.maxLineBytes}-byte limit (--max-line-bytes)` });
-    } else if (!isUtf8(item.bytes)) {
-      const bad = firstInvalidUtf8(item.bytes);
-      pendingErrors.push({ lineNo: item.lineNo, code: ErrorCodes.INVALID_UTF8, message: `invalid UTF-8 at byte ${bad}` });
-    } else {
-      texts.push(item.bytes.toString('utf8'));
-      sources.push({ file: fileName, line: item.lineNo });
-      batchBytes += item.bytes.length;
-    }
-    if (texts.length + pendingErrors.length >= options.batchSize) await flush();
+    const source = { file: fileName, line: item.lineNo };
+    inputs.push(item.kind === 'too-long' ? { value: null, size: item.size, source } : { value: item.bytes, source });
+    if (inputs.length >= options.batchSize) await flush();
   }
   await flush();
   await write(true);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([id, count]) => ({ id, count }));
   return { lines, matched, weak, errors, seconds, top };
-}
-
-/** Byte offset of the first invalid UTF-8 sequence (for the error message), or -1. */
-export function firstInvalidUtf8(bytes: Buffer): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const c = bytes[i]!;
-    const extra = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
-    if (extra < 0 || i + extra >= bytes.length) return i;
-    // isUtf8 on the one sequence also rejects overlong forms and surrogates.
-    if (extra > 0 && !isUtf8(bytes.subarray(i, i + extra + 1))) return i;
-    i += extra + 1;
-  }
-  return -1;
 }

@@ -152,6 +152,12 @@ export const ConfigSchema = z
          * routing and metrics. 0 restores pure regex semantics. Default 0.5 (calibrated: README).
          */
         minStrength: z.number().min(0).max(1).default(DEFAULT_MIN_STRENGTH),
+        /**
+         * Time budget of one message's exact-engine work (the JavaScript RegExps that confirm prefilter
+         * candidates, run fallback records and break ranking ties), enforced in a worker thread. A
+         * message over it goes to the DLQ with LOGSIFT_CONFIRM_TIMEOUT. Default 50ms.
+         */
+        exactBudget: duration.refine((v) => v > 0, { message: 'must be positive' }).default(50),
       })
       .strict()
       .prefault({}),

@@ -1,12 +1,21 @@
 /**
- * Message → text → matches → ranked → event, for a batch. Pure core: takes the matcher and the
- * knowledge base, returns events; no Kafka, logger, metrics or clock.
+ * Message → text → matches → ranked → event. Pure core: takes the matcher and the knowledge base,
+ * returns outcomes; no Kafka, logger, metrics or clock.
+ *
+ * `process` is the one per-message path `logsift scan`, the daemon and `POST /v1/match` share: bytes
+ * and a source in, exactly one outcome out per message (an event, unmatched, or poison with a code).
+ * Every step runs under a per-message guard, and the steps that input can make expensive are bounded
+ * (depth/size of serialization, a time budget for the exact engine), so no message can stall or
+ * abort a batch.
  */
+import { ErrorCodes } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import type { Matcher } from '../matcher/index.js';
-import type { EventContext } from './context.js';
+import { ExactBudgetError, type Matcher } from '../matcher/index.js';
+import { LOG_BOUNDS, boundedJson, boundedJsonOf } from './bounded.js';
+import { decodeValue, type DecodeInput, type DecodeReason } from './decode.js';
 import { EventEncoder, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
-import { extractText, type InputFormat } from './extract.js';
+import type { EventContext } from './context.js';
+import { JsonRequiredError, extractText, type Extracted, type InputFormat } from './extract.js';
 import { buildSignatureIndex, primaryOf, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
 
 export interface EnrichOptions {
@@ -22,7 +31,36 @@ export interface EnrichOptions {
 /** The default `match.minStrength`, calibrated on the dev set (README: "Match strength"). */
 export const DEFAULT_MIN_STRENGTH = 0.5;
 
-/** One enriched message. The event object and its JSON are made on demand (hot path: only `json()`). */
+/** Why a message is poison: the DLQ reason (`logsift.dlq.reason`) or the scan report's code. */
+export type PoisonCode =
+  | DecodeReason
+  | typeof ErrorCodes.JSON_REQUIRED
+  | typeof ErrorCodes.SCAN_FAILED
+  | typeof ErrorCodes.CONFIRM_TIMEOUT
+  | typeof ErrorCodes.MESSAGE_FAILED;
+
+export interface MessageInput extends DecodeInput {
+  source: EventSource;
+  /**
+   * Already decoded and extracted (one OTLP log record of a Kafka message): decode and extract are
+   * skipped. `value` is then the whole message, for the size limit.
+   */
+  extracted?: Extracted;
+}
+
+export interface ProcessLimits {
+  /** Larger values are poison (LOGSIFT_MESSAGE_TOO_LARGE). */
+  maxMessageBytes: number;
+  /** Names the unit in details: "value" (Kafka, default) or "line" (files). */
+  noun?: string;
+}
+
+/** `bytes`: the decoded bytes scanned (0 when decoding failed). */
+export type Outcome =
+  | { kind: 'event' | 'unmatched'; result: EnrichedMessage; json: string; bytes: number }
+  | { kind: 'poison'; code: PoisonCode; detail: string; bytes: number };
+
+/** One enriched message. `logJson` is the bounded JSON text of the event's `log` (see bounded.ts). */
 export class EnrichedMessage {
   /** The primary match, or null when nothing matched or every match is weak. */
   readonly primary: RankedMatch | null;
@@ -31,7 +69,7 @@ export class EnrichedMessage {
     private readonly enricher: Enricher,
     readonly ranked: readonly RankedMatch[],
     readonly source: EventSource,
-    readonly log: unknown,
+    readonly logJson: string,
     readonly context?: EventContext,
   ) {
     this.primary = primaryOf(ranked, enricher.minStrength);
@@ -53,12 +91,20 @@ export class EnrichedMessage {
   }
 
   get event(): LogsiftEvent {
-    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, this.log, this.context);
+    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, JSON.parse(this.logJson) as unknown, this.context);
   }
 
   json(): string {
-    return this.enricher.encoder.encode(this.ranked, this.primary !== null, this.source, this.log, this.context);
+    return this.enricher.encoder.encode(this.ranked, this.primary !== null, this.source, this.logJson, this.context);
   }
+}
+
+/** The step a per-message failure happened in, for the detail of LOGSIFT_MESSAGE_FAILED. */
+type Step = 'extract' | 'rank' | 'encode';
+
+function failure(step: Step, err: unknown): { code: PoisonCode; detail: string } {
+  if (err instanceof ExactBudgetError) return { code: ErrorCodes.CONFIRM_TIMEOUT, detail: err.message };
+  return { code: ErrorCodes.MESSAGE_FAILED, detail: `${step}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` };
 }
 
 export class Enricher {
@@ -78,28 +124,108 @@ export class Enricher {
     return this.options.minStrength ?? DEFAULT_MIN_STRENGTH;
   }
 
-  /** Ranked record indexes with strengths for one text (used by the lookup API). */
-  rankText(text: string): ReturnType<typeof rankMatches> {
-    const [matches] = this.matcher.scan([text]);
-    return rankMatches(text, matches!, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text));
+  /** Ranked matches; the ranking's tie-break spans share one exact-engine budget per message. */
+  private rank(text: string, matches: readonly number[]): RankedMatch[] {
+    if (matches.length === 0) return [];
+    const deadline = performance.now() + this.matcher.exact.budgetMs;
+    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline));
   }
-
 
   /**
-   * Enriches a batch. `raw[i]` is the decoded message; JSON extraction may throw JsonRequiredError
-   * for `format: 'json'`, so callers that need per-message errors use `extract` first.
+   * Ranked record indexes for one text (the lookup API). Throws ExactBudgetError
+   * (LOGSIFT_CONFIRM_TIMEOUT) when the exact engine runs out of budget on it.
    */
-  enrichBatch(raw: readonly string[], sources: readonly EventSource[]): EnrichedMessage[] {
-    const extracted = raw.map((r) => extractText(r, this.options.fields, this.options.format));
-    return this.enrichExtracted(extracted, sources);
+  rankText(text: string): RankedMatch[] {
+    const scan = this.matcher.scanChecked([text]);
+    const undecided = scan.timeouts.get(0);
+    if (undecided) throw new ExactBudgetError(undecided.map((i) => this.kb.records[i]!.id), this.matcher.exact.budgetMs);
+    return this.rank(text, scan.matches[0]!);
   }
 
-  enrichExtracted(extracted: readonly { text: string; log: unknown; context?: EventContext }[], sources: readonly EventSource[]): EnrichedMessage[] {
-    const results = this.matcher.scan(extracted.map((e) => e.text));
-    return extracted.map((e, i) => {
-      const matches = results[i]!;
-      const ranked = matches.length === 0 ? [] : rankMatches(e.text, matches, this.kb, this.sigIndex, (idx) => this.matcher.spanLength(idx, e.text));
-      return new EnrichedMessage(this, ranked, sources[i] ?? {}, e.log, e.context);
+  /**
+   * The total per-message function: one outcome per input, in input order, whatever the input.
+   * Decode, extract, scan (one native call for the batch), confirm, rank and encode each run under
+   * a per-message guard; a failure makes that message poison with a code and the rest goes on.
+   */
+  process(inputs: readonly MessageInput[], limits: ProcessLimits): Outcome[] {
+    const outcomes = new Array<Outcome>(inputs.length);
+    const live: { i: number; text: string; raw: string; log: unknown; json: boolean; bytes: number; context?: EventContext }[] = [];
+    inputs.forEach((input, i) => {
+      if (input.extracted) {
+        const e = input.extracted;
+        live.push({ i, text: e.text, raw: e.text, log: e.log, json: e.json, bytes: 0, ...(e.context ? { context: e.context } : {}) });
+        return;
+      }
+      const d = decodeValue(input, limits.maxMessageBytes, limits.noun);
+      if ('reason' in d) {
+        outcomes[i] = { kind: 'poison', code: d.reason, detail: d.detail, bytes: 0 };
+        return;
+      }
+      const bytes = input.value!.length;
+      try {
+        const e = extractText(d.text, this.options.fields, this.options.format);
+        live.push({ i, text: e.text, raw: d.text, log: e.log, json: e.json, bytes, ...(e.context ? { context: e.context } : {}) });
+      } catch (err) {
+        outcomes[i] =
+          err instanceof JsonRequiredError
+            ? { kind: 'poison', code: ErrorCodes.JSON_REQUIRED, detail: err.message, bytes }
+            : { kind: 'poison', ...failure('extract', err), bytes };
+      }
+    });
+
+    const scans = this.scanIsolated(live.map((l) => l.text));
+    live.forEach((l, k) => {
+      const s = scans[k]!;
+      if ('detail' in s) {
+        outcomes[l.i] = { kind: 'poison', code: s.code, detail: s.detail, bytes: l.bytes };
+        return;
+      }
+      let step: Step = 'rank';
+      try {
+        const ranked = this.rank(l.text, s.matches);
+        step = 'encode';
+        const logJson = l.json ? boundedJsonOf(l.log, l.raw, LOG_BOUNDS) : boundedJson(l.raw, LOG_BOUNDS);
+        const result = new EnrichedMessage(this, ranked, inputs[l.i]!.source, logJson, l.context);
+        outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.json(), bytes: l.bytes };
+      } catch (err) {
+        outcomes[l.i] = { kind: 'poison', ...failure(step, err), bytes: l.bytes };
+      }
+    });
+    return outcomes;
+  }
+
+  /** One native scan for the batch; when it fails, each message alone, so only the bad one is poison. */
+  private scanIsolated(texts: readonly string[]): ({ matches: readonly number[] } | { code: PoisonCode; detail: string })[] {
+    if (texts.length === 0) return [];
+    try {
+      const scan = this.matcher.scanChecked(texts);
+      return texts.map((_, k) => this.scanOutcome(scan.matches[k]!, scan.timeouts.get(k)));
+    } catch {
+      return texts.map((t) => {
+        try {
+          const scan = this.matcher.scanChecked([t]);
+          return this.scanOutcome(scan.matches[0]!, scan.timeouts.get(0));
+        } catch (err) {
+          return { code: ErrorCodes.SCAN_FAILED, detail: (err as Error).message };
+        }
+      });
+    }
+  }
+
+  private scanOutcome(matches: readonly number[], undecided: readonly number[] | undefined): { matches: readonly number[] } | { code: PoisonCode; detail: string } {
+    if (!undecided) return { matches };
+    return { code: ErrorCodes.CONFIRM_TIMEOUT, detail: new ExactBudgetError(undecided.map((i) => this.kb.records[i]!.id), this.matcher.exact.budgetMs).message };
+  }
+
+  /** Convenience for tests and tools: texts (already decoded) in, enriched messages out; poison throws. */
+  enrichBatch(raw: readonly string[], sources: readonly EventSource[]): EnrichedMessage[] {
+    const outcomes = this.process(
+      raw.map((r, i) => ({ value: Buffer.from(r, 'utf8'), source: sources[i] ?? {} })),
+      { maxMessageBytes: Number.MAX_SAFE_INTEGER },
+    );
+    return outcomes.map((o) => {
+      if (o.kind === 'poison') throw new Error(`${o.code}: ${o.detail}`);
+      return o.result;
     });
   }
 }

@@ -110,7 +110,8 @@ export class EventEncoder {
     return [e.slice(0, m), e.slice(afterMatches, s)];
   }
 
-  encode(ranked: readonly RankedMatch[], hasPrimary: boolean, source: EventSource, log: unknown, context?: EventContext): string {
+  /** `logJson` is the event's `log`, already serialized within bounds (see bounded.ts). */
+  encode(ranked: readonly RankedMatch[], hasPrimary: boolean, source: EventSource, logJson: string, context?: EventContext): string {
     const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
     let head: string;
     let tail: string;
@@ -136,6 +137,6 @@ export class EventEncoder {
       strengths += sep + String(ranked[i]!.strength);
     }
     const strength = primary >= 0 ? String(ranked[0]!.strength) : 'null';
-    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)}${contextJson(context)},"log":${JSON.stringify(log)}}`;
+    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)}${contextJson(context)},"log":${logJson}}`;
   }
 }

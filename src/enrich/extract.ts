@@ -7,6 +7,8 @@ import type { EventContext } from './context.js';
 import { resourceFromLog } from './resource.js';
 import { parseSyslog } from './syslog.js';
 
+import { FIELD_BOUNDS, boundedJson } from './bounded.js';
+
 export const DEFAULT_MESSAGE_FIELDS = [
   'message',
   'msg',
@@ -60,7 +62,8 @@ function asText(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  // Bounded: a field nested 200,000 levels deep must not overflow the stack (see bounded.ts).
+  return boundedJson(value, FIELD_BOUNDS);
 }
 
 export class JsonRequiredError extends Error {}

@@ -25,6 +25,9 @@ const RFC3339_TIME = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?(
 const TAG = '([^\\s:\\[\\]]{1,48})(?:\\[[^\\]\\s]{0,32}\\])?: ?';
 const RFC3164 = new RegExp(`^(?:<(\\d{1,3})>)?(?:${BSD_TIME}|${RFC3339_TIME}) (\\S+) ${TAG}`);
 
+/** Log levels: where a header would have its host, they mark a plain application log line. */
+const LEVEL_WORD = /^(?:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|alert|emerg|severe|panic)$/i;
+
 function nil(v: string): string | null {
   return v === '-' ? null : v;
 }
@@ -62,6 +65,8 @@ export function parseSyslog(line: string): SyslogLine | null {
     return { format: 'rfc5424', hostname: nil(m5[3]!), appName: nil(m5[4]!), message };
   }
   const m3 = RFC3164.exec(line);
+  // `2026-05-01T10:00:00Z ERROR db: …` is an application log with a level, not a host `ERROR`.
+  if (m3 && LEVEL_WORD.test(m3[2]!)) return null;
   if (m3) return { format: 'rfc3164', hostname: m3[2]!, appName: m3[3]!, message: line.slice(m3[0].length) };
   return null;
 }

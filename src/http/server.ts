@@ -1,7 +1,8 @@
 /**
  * /metrics, /healthz, /readyz and the read-only lookup API:
  *   GET  /v1/signatures/{id}  the record: root cause, workarounds and dead ends with their ids, docs
- *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain)
+ *   POST /v1/match            ranked matches for a text (JSON {"text": …} or text/plain); 422 with
+ *                             code LOGSIFT_CONFIRM_TIMEOUT when the exact engine runs out of budget
  *   POST /v1/alertmanager     an Alertmanager webhook payload (v4) back with logsift's annotations
  *                             on the alerts it explains; also forwarded when alerts.forwardUrl is set
  *   GET  /v1/unmatched?limit=N the top templates of unmatched error lines, with draft records
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { WebhookPayloadSchema, enrichAlerts, type AlertForwarder } from '../alerts/index.js';
 import { primaryOf, type Enricher } from '../enrich/index.js';
 import { deadEndIds } from '../kb/index.js';
+import { ExactBudgetError } from '../matcher/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 
 export const MAX_MATCH_BODY_BYTES = 64 * 1024;
@@ -142,9 +144,15 @@ async function alertmanagerView(enricher: Enricher, req: IncomingMessage, deps: 
 export function createHttpServer(deps: HttpDeps): Server {
   return createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const path = url.pathname;
       try {
+        // Inside the guard: a request target `new URL` rejects must cost a 400, not the process.
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', 'http://localhost');
+        } catch {
+          throw new HttpError(400, 'invalid request target');
+        }
+        const path = url.pathname;
         if (path === '/metrics') {
           if (req.method !== 'GET') throw new HttpError(405, 'GET only');
           const om = /application\/openmetrics-text/.test(req.headers.accept ?? '');
@@ -180,6 +188,7 @@ export function createHttpServer(deps: HttpDeps): Server {
         } else throw new HttpError(404, `no route ${path}`);
       } catch (err) {
         if (err instanceof HttpError) send(res, err.status, { error: err.message });
+        else if (err instanceof ExactBudgetError) send(res, 422, { error: err.message, code: err.code, record_ids: err.recordIds });
         else send(res, 500, { error: 'internal error' });
       }
     })();

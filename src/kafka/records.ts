@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { type Enricher, type EnrichedMessage, type EventContext, type KafkaSource, JsonRequiredError, OtlpDecodeError, decodeOtlpLogs, extractText, otlpEncoding, textFormat, type MessageFormat } from '../enrich/index.js';
+import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -26,19 +26,15 @@ export interface OutputRecord {
   headers: Record<string, Buffer | string>;
 }
 
-export type DlqReason =
-  | typeof ErrorCodes.INVALID_UTF8
-  | typeof ErrorCodes.MESSAGE_TOO_LARGE
-  | typeof ErrorCodes.JSON_REQUIRED
-  | typeof ErrorCodes.SCAN_FAILED
-  | typeof ErrorCodes.OTLP_INVALID
-  | 'LOGSIFT_EMPTY_VALUE';
+/** Why a message went to the DLQ: a per-message outcome's code (see Enricher.process), or a malformed OTLP message. */
+export type DlqReason = PoisonCode | typeof ErrorCodes.OTLP_INVALID;
 
 export interface ProcessOptions {
   outputTopic: string;
   unmatchedTopic: string | null;
   dlqTopic: string;
   key: 'input' | 'signature' | 'none';
+  /** Decides OTLP decoding (otlp_json, otlp_proto, or auto-detected); text extraction follows the enricher's own format. */
   format: MessageFormat;
   fields: readonly string[];
   maxMessageBytes: number;
@@ -119,116 +115,131 @@ export function dlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord 
   return { topic: dlqTopic, key: p.message.key, value: p.message.value ?? Buffer.alloc(0), headers };
 }
 
-/** Decodes one message at the edge: its text, or why it is poison. `binary` values (protobuf) skip the UTF-8 check. */
-export function decode(m: InputMessage, maxMessageBytes: number, binary = false): { text: string } | { reason: DlqReason; detail: string } {
-  if (m.value === null) return { reason: 'LOGSIFT_EMPTY_VALUE', detail: 'message has no value (tombstone)' };
-  if (m.value.length > maxMessageBytes) {
-    return { reason: ErrorCodes.MESSAGE_TOO_LARGE, detail: `value is ${m.value.length} bytes, over the ${maxMessageBytes}-byte limit` };
-  }
-  if (binary) return { text: '' };
-  if (!isUtf8(m.value)) return { reason: ErrorCodes.INVALID_UTF8, detail: 'value is not valid UTF-8' };
-  return { text: m.value.toString('utf8') };
+/** Decodes one message at the edge: its text, or why it is poison. */
+export function decode(m: InputMessage, maxMessageBytes: number): { text: string } | { reason: DlqReason; detail: string } {
+  return decodeValue({ value: m.value }, maxMessageBytes);
 }
 
-/** What one message gives to scan: one item (a log line), or one per OTLP log record (`record` is its index). */
-export interface MessageItem {
-  text: string;
-  log: unknown;
-  context?: EventContext;
-  record?: number;
-}
-
-/** Decodes and extracts one message: its items, or why the whole message is poison. */
-export function extractMessage(m: InputMessage, options: Pick<ProcessOptions, 'format' | 'fields' | 'maxMessageBytes'>): { items: MessageItem[] } | Omit<Poison, 'message'> {
-  const otlp = m.value === null ? null : otlpEncoding(options.format, headerString(m.headers, HEADER.contentType), m.value);
-  const d = decode(m, options.maxMessageBytes, otlp === 'proto');
-  if ('reason' in d) return d;
+/** The DLQ record; if the input's headers cannot be copied, the record without them (never nothing). */
+function safeDlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord {
   try {
-    if (otlp !== null) return { items: decodeOtlpLogs(m.value!, otlp, options.fields).map((e, record) => ({ ...e, record })) };
-    return { items: [extractText(d.text, options.fields, textFormat(options.format))] };
+    return dlqRecord(p, dlqTopic, now);
+  } catch (err) {
+    const detail = `${p.detail}; input headers dropped: ${(err as Error).message}`;
+    return dlqRecord({ ...p, detail, message: { ...p.message, headers: {} } }, dlqTopic, now);
+  }
+}
+
+/**
+ * The inputs of one Kafka message for `Enricher.process`: the message itself, or, for OTLP logs, one
+ * already-extracted input per log record (`source.record` is its index). A malformed OTLP message is
+ * poison whole.
+ */
+export function messageInputs(m: InputMessage, options: Pick<ProcessOptions, 'format' | 'fields' | 'maxMessageBytes'>): MessageInput[] | Omit<Poison, 'message'> {
+  const otlp = m.value === null ? null : otlpEncoding(options.format, headerString(m.headers, HEADER.contentType), m.value);
+  if (otlp === null) return [{ value: m.value, source: kafkaSource(m) }];
+  const size = decodeValue({ value: m.value, size: m.value!.length }, options.maxMessageBytes);
+  if ('reason' in size && size.reason === ErrorCodes.MESSAGE_TOO_LARGE) return size;
+  try {
+    return decodeOtlpLogs(m.value!, otlp, options.fields).map((extracted, record) => ({ value: m.value, source: { ...kafkaSource(m), record }, extracted: { ...extracted, json: true } }));
   } catch (err) {
     if (err instanceof OtlpDecodeError) return { reason: ErrorCodes.OTLP_INVALID, detail: err.message };
-    if (err instanceof JsonRequiredError) return { reason: ErrorCodes.JSON_REQUIRED, detail: err.message };
-    throw err;
+    return { reason: ErrorCodes.MESSAGE_FAILED, detail: `extract: ${(err as Error).message}` };
   }
 }
 
-function itemSource(o: { message: InputMessage; record?: number }): KafkaSource {
-  const src = kafkaSource(o.message);
-  if (o.record !== undefined) src.record = o.record;
-  return src;
-}
-
+/**
+ * Routes the per-message outcomes of `Enricher.process` to records: events to the output topic,
+ * unmatched ones to the unmatched topic (or dropped), poison to the DLQ. Building a record is a
+ * per-message step too: a failure there dead-letters that message, never the batch. A Kafka message
+ * with several items (OTLP log records) is dead-lettered whole if any of them is poison.
+ */
 export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
-  const poison: Poison[] = [];
-  const ok: (MessageItem & { message: InputMessage })[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const x = extractMessage(m, options);
-    if ('reason' in x) {
-      // Decoded but rejected by extraction: its bytes were read, as before OTLP existed.
-      if (x.reason === ErrorCodes.JSON_REQUIRED || x.reason === ErrorCodes.OTLP_INVALID) bytes += m.value!.length;
-      poison.push({ message: m, ...x });
-      continue;
-    }
-    bytes += m.value!.length;
-    for (const item of x.items) ok.push({ message: m, ...item });
-  }
-
   const t0 = process.hrtime.bigint();
-  let results: EnrichedMessage[];
-  let scanned = ok;
-  try {
-    results = enricher.enrichExtracted(ok, ok.map(itemSource));
-  } catch {
-    // Isolate the message the scan fails on; the rest of the batch goes on. A message with several
-    // items (OTLP records) is dead-lettered whole if any of them fails.
-    const each: (EnrichedMessage | null)[] = [];
-    const failed = new Set<InputMessage>();
-    for (const o of ok) {
-      try {
-        each.push(enricher.enrichExtracted([o], [itemSource(o)])[0]!);
-      } catch (err) {
-        each.push(null);
-        if (!failed.has(o.message)) poison.push({ message: o.message, reason: ErrorCodes.SCAN_FAILED, detail: (err as Error).message });
-        failed.add(o.message);
-      }
+  const poison: Poison[] = [];
+  const inputs: MessageInput[] = [];
+  const owner: number[] = []; // input -> message index
+  messages.forEach((m, i) => {
+    const x = messageInputs(m, options);
+    if (!Array.isArray(x)) {
+      poison.push({ message: m, ...x });
+      return;
     }
-    results = [];
-    scanned = [];
-    ok.forEach((o, i) => {
-      if (failed.has(o.message)) return;
-      results.push(each[i]!);
-      scanned.push(o);
-    });
-  }
+    for (const input of x) {
+      inputs.push(input);
+      owner.push(i);
+    }
+  });
+  const outcomes = enricher.process(inputs, { maxMessageBytes: options.maxMessageBytes });
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
+  // A message is poison if any of its items is.
+  const failed = new Map<number, { reason: DlqReason; detail: string }>();
+  outcomes.forEach((o, k) => {
+    if (o.kind === 'poison' && !failed.has(owner[k]!)) failed.set(owner[k]!, { reason: o.code, detail: o.detail });
+  });
   const records: OutputRecord[] = [];
   const enriched: ProcessResult['enriched'] = [];
   let matched = 0;
   let unmatched = 0;
   let weak = 0;
-  scanned.forEach((o, i) => {
-    const r = results[i]!;
-    enriched.push({ message: o.message, result: r });
+  let bytes = 0;
+  const counted = new Set<number>();
+  outcomes.forEach((o, k) => {
+    const i = owner[k]!;
+    const m = messages[i]!;
+    if (!counted.has(i)) {
+      counted.add(i);
+      bytes += o.kind === 'poison' ? o.bytes : (m.value?.length ?? 0);
+    }
+    if (failed.has(i) || o.kind === 'poison') return;
+    const r = o.result;
     const topic = r.matched ? options.outputTopic : options.unmatchedTopic;
+    if (topic !== null) {
+      try {
+        records.push(eventRecord(m, r, o.json, topic, enricher.kb.version, options));
+      } catch (err) {
+        failed.set(i, { reason: ErrorCodes.MESSAGE_FAILED, detail: `record: ${(err as Error).message}` });
+        return;
+      }
+    }
+    enriched.push({ message: m, result: r });
     if (r.matched) matched++;
     else unmatched++;
     if (r.weak) weak++;
-    if (topic === null) return;
-    const headers: Record<string, Buffer | string> = { ...sourceHeaders(o.message), [HEADER.kbVersion]: enricher.kb.version };
-    const sig = r.signatureId;
-    if (sig !== null) headers[HEADER.signatureId] = sig;
-    for (const h of [HEADER.traceparent, HEADER.tracestate]) {
-      const v = headerString(o.message.headers, h);
-      if (v !== undefined) headers[h] = v;
-    }
-    options.decorate?.(o.message, r, headers);
-    const key = options.key === 'input' ? o.message.key : options.key === 'signature' ? sig : null;
-    records.push({ topic, key, value: r.json(), headers });
   });
-  const dlq = poison.map((p) => dlqRecord(p, options.dlqTopic, now));
+  // A record built before its message turned out to be poison is withdrawn: the message goes whole to the DLQ.
+  const poisoned = new Set([...failed.keys()].map((i) => messages[i]!));
+  const kept = poisoned.size === 0 ? records : records.filter((r) => !poisoned.has(recordOwner(r)!));
+  const keptEnriched = poisoned.size === 0 ? enriched : enriched.filter((e) => !poisoned.has(e.message));
+  if (poisoned.size > 0) {
+    matched = keptEnriched.filter((e) => e.result.matched).length;
+    unmatched = keptEnriched.length - matched;
+    weak = keptEnriched.filter((e) => e.result.weak).length;
+  }
+  for (const [i, f] of [...failed.entries()].sort((a, b) => a[0] - b[0])) poison.push({ message: messages[i]!, ...f });
+  const dlq = poison.map((p) => safeDlqRecord(p, options.dlqTopic, now));
   // Output order follows input offsets; DLQ records go to their own topic.
-  return { records: [...records, ...dlq], enriched, poison, matched, weak, unmatched, bytes, scanSeconds };
+  return { records: [...kept, ...dlq], enriched: keptEnriched, poison, matched, weak, unmatched, bytes, scanSeconds };
+}
+
+const RECORD_OWNER = Symbol('logsift.recordOwner');
+
+function recordOwner(r: OutputRecord): InputMessage | undefined {
+  return (r as OutputRecord & { [RECORD_OWNER]?: InputMessage })[RECORD_OWNER];
+}
+
+function eventRecord(m: InputMessage, r: EnrichedMessage, json: string, topic: string, kbVersion: string, options: ProcessOptions): OutputRecord {
+  const headers: Record<string, Buffer | string> = { ...sourceHeaders(m), [HEADER.kbVersion]: kbVersion };
+  const sig = r.signatureId;
+  if (sig !== null) headers[HEADER.signatureId] = sig;
+  for (const h of [HEADER.traceparent, HEADER.tracestate]) {
+    const v = headerString(m.headers, h);
+    if (v !== undefined) headers[h] = v;
+  }
+  options.decorate?.(m, r, headers);
+  const key = options.key === 'input' ? m.key : options.key === 'signature' ? sig : null;
+  const record: OutputRecord = { topic, key, value: json, headers };
+  Object.defineProperty(record, RECORD_OWNER, { value: m, enumerable: false });
+  return record;
 }

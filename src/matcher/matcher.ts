@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import { buildDatabase, type BuildEvent } from './database.js';
+import { DEFAULT_EXACT_BUDGET_MS, ExactEngine, type ExactTask } from './exact-engine.js';
 import { loadNative, type NativeBinding, type NativeScanner } from './native.js';
 import { summarize, type CompileClass, type PlannedPattern } from './plan.js';
 
@@ -18,6 +19,16 @@ export interface MatcherOptions {
   /** Compiled-database cache directory; null disables it. Default: `defaultCacheDir()`. */
   cacheDir?: string | null;
   onEvent?: (event: BuildEvent) => void;
+  /** Time budget of one message's exact-engine work (confirm, fallback; spans separately). Default 50 ms. */
+  exactBudgetMs?: number;
+}
+
+/** A batch's matches, and the messages whose exact-engine work ran out of budget. */
+export interface MatcherScan {
+  /** Matched record indexes per message, ascending. A timed-out message keeps its certain matches only. */
+  matches: (readonly number[])[];
+  /** Message index → record indexes the exact engine could not decide within the budget. */
+  timeouts: Map<number, readonly number[]>;
 }
 
 export interface MatcherInfo {
@@ -42,19 +53,19 @@ export class Matcher {
   readonly plan: readonly PlannedPattern[];
   readonly info: MatcherInfo;
   private readonly scanner: NativeScanner | null;
-  /** Exact-engine RegExps, built on first use: most records never need one in a given stream. */
-  private readonly exact: (RegExp | null | undefined)[];
+  /** The exact engine: RegExps under a per-message time budget (see exact-engine.ts). */
+  readonly exact: ExactEngine;
   private readonly needsConfirm: Uint8Array;
   private readonly newlineSensitive: Uint8Array;
   private readonly fallback: number[];
   private data = Buffer.allocUnsafe(1 << 16);
   private offsets = new Uint32Array(1025);
 
-  private constructor(plan: PlannedPattern[], scanner: NativeScanner | null, info: MatcherInfo) {
+  private constructor(plan: PlannedPattern[], scanner: NativeScanner | null, info: MatcherInfo, exactBudgetMs: number) {
     this.plan = plan;
     this.scanner = scanner;
     this.info = info;
-    this.exact = new Array<RegExp | null | undefined>(plan.length);
+    this.exact = new ExactEngine(plan, exactBudgetMs);
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
@@ -73,32 +84,26 @@ export class Matcher {
       fromCache: built.fromCache,
       buildSeconds: built.seconds,
       hyperscanVersion: native.version,
-    });
+    }, options.exactBudgetMs ?? DEFAULT_EXACT_BUDGET_MS);
   }
 
-  private regex(index: number): RegExp | null {
-    let re = this.exact[index];
-    if (re === undefined) {
-      const p = this.plan[index]!;
-      re = p.js !== null && p.cls !== 'rejected' ? new RegExp(p.js, p.jsFlags) : null;
-      this.exact[index] = re;
-    }
-    return re;
-  }
-
-  /** The exact engine's match span of one record in `text`, or null (used for ranking). */
-  span(index: number, text: string): [number, number] | null {
-    const re = this.regex(index);
-    if (!re) return null;
-    re.lastIndex = 0;
-    const m = re.exec(text);
-    return m ? [m.index, m.index + m[0].length] : null;
+  /**
+   * The exact engine's match span of one record in `text`, or null (used for ranking). Throws
+   * ExactBudgetError (LOGSIFT_CONFIRM_TIMEOUT) when the work passes `deadline` (performance.now() ms).
+   */
+  span(index: number, text: string, deadline?: number): [number, number] | null {
+    return this.exact.span(index, text, deadline);
   }
 
   /** Length of that span, 0 when there is none (the ranking's tie-break). */
-  spanLength(index: number, text: string): number {
-    const s = this.span(index, text);
+  spanLength(index: number, text: string, deadline?: number): number {
+    const s = this.span(index, text, deadline);
     return s ? s[1] - s[0] : 0;
+  }
+
+  /** Stops the exact engine's worker (a later scan starts a new one). */
+  close(): void {
+    this.exact.close();
   }
 
   private ensureCapacity(bytes: number, messages: number): void {
@@ -111,9 +116,15 @@ export class Matcher {
    * UTF-8 (the caller validates at the edge: invalid bytes would give wrong answers in UTF-8 mode).
    */
   scan(messages: readonly (string | Buffer)[]): (readonly number[])[] {
+    return this.scanChecked(messages).matches;
+  }
+
+  /** `scan`, and which messages ran out of the exact engine's budget (synchronous, bounded time). */
+  scanChecked(messages: readonly (string | Buffer)[]): MatcherScan {
     const n = messages.length;
     const results: (readonly number[])[] = new Array<readonly number[]>(n).fill(NO_MATCHES);
-    if (n === 0) return results;
+    const timeouts = new Map<number, readonly number[]>();
+    if (n === 0) return { matches: results, timeouts };
     let upper = 0;
     for (const m of messages) upper += typeof m === 'string' ? m.length * 3 : m.length;
     this.ensureCapacity(upper, n);
@@ -126,6 +137,8 @@ export class Matcher {
       pos += typeof m === 'string' ? data.write(m, pos, 'utf8') : m.copy(data, pos);
     }
     offsets[n] = pos;
+    // Candidates Hyperscan cannot decide alone, per message: confirmed by the exact engine.
+    const pending = new Map<number, number[]>();
     if (this.scanner) {
       let pairs: Uint32Array;
       try {
@@ -133,10 +146,34 @@ export class Matcher {
       } catch (err) {
         throw new LogsiftError(ErrorCodes.SCAN_FAILED, `Hyperscan scan failed: ${(err as Error).message}`, { cause: err, retriable: false });
       }
-      this.collect(pairs, messages, results);
+      this.collect(pairs, results, pending);
     }
-    if (this.fallback.length > 0) this.runFallback(messages, results);
-    return results;
+    if (this.fallback.length > 0) {
+      for (let i = 0; i < n; i++) {
+        const list = pending.get(i);
+        if (list) list.push(...this.fallback);
+        else pending.set(i, [...this.fallback]);
+      }
+    }
+    if (pending.size > 0) this.confirm(messages, results, pending, timeouts);
+    return { matches: results, timeouts };
+  }
+
+  /** Runs the exact engine on the undecided (message, record) pairs and merges its answers. */
+  private confirm(
+    messages: readonly (string | Buffer)[],
+    results: (readonly number[])[],
+    pending: Map<number, number[]>,
+    timeouts: Map<number, readonly number[]>,
+  ): void {
+    const order = [...pending.keys()];
+    const tasks: ExactTask[] = order.map((i) => ({ text: this.textOf(messages, i), patterns: pending.get(i)! }));
+    const outcomes = this.exact.test(tasks);
+    order.forEach((i, k) => {
+      const o = outcomes[k]!;
+      if (o.undecided) timeouts.set(i, o.undecided);
+      if (o.matched.length > 0) results[i] = [...results[i]!, ...o.matched].sort((a, b) => a - b);
+    });
   }
 
   private textOf(messages: readonly (string | Buffer)[], i: number): string {
@@ -144,11 +181,10 @@ export class Matcher {
     return typeof m === 'string' ? m : m.toString('utf8');
   }
 
-  private collect(pairs: Uint32Array, messages: readonly (string | Buffer)[], results: (readonly number[])[]): void {
+  private collect(pairs: Uint32Array, results: (readonly number[])[], pending: Map<number, number[]>): void {
     let current = -1;
     let list: number[] = [];
     let multiline = -1; // -1 unknown, 0 no, 1 yes, for the current message
-    let text: string | null = null;
     for (let k = 0; k < pairs.length; k += 2) {
       const msg = pairs[k]!;
       const pat = pairs[k + 1]!;
@@ -157,35 +193,20 @@ export class Matcher {
         current = msg;
         list = [];
         multiline = -1;
-        text = null;
       }
-      let keep = true;
-      if (this.needsConfirm[pat] === 1 || this.newlineSensitive[pat] === 1) {
-        if (this.needsConfirm[pat] !== 1) {
-          if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
-        }
-        if (this.needsConfirm[pat] === 1 || multiline === 1) {
-          text ??= this.textOf(messages, msg);
-          const re = this.regex(pat)!;
-          re.lastIndex = 0;
-          keep = re.test(text);
-        }
+      let certain = true;
+      if (this.needsConfirm[pat] === 1) certain = false;
+      else if (this.newlineSensitive[pat] === 1) {
+        if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
+        certain = multiline === 0;
       }
-      if (keep) list.push(pat);
+      if (certain) list.push(pat);
+      else {
+        const p = pending.get(msg);
+        if (p) p.push(pat);
+        else pending.set(msg, [pat]);
+      }
     }
     if (current >= 0 && list.length > 0) results[current] = list.sort((a, b) => a - b);
-  }
-
-  private runFallback(messages: readonly (string | Buffer)[], results: (readonly number[])[]): void {
-    for (let i = 0; i < messages.length; i++) {
-      const text = this.textOf(messages, i);
-      let added: number[] | null = null;
-      for (const pat of this.fallback) {
-        const re = this.regex(pat)!;
-        re.lastIndex = 0;
-        if (re.test(text)) (added ??= [...results[i]!]).push(pat);
-      }
-      if (added) results[i] = added.sort((a, b) => a - b);
-    }
   }
 }

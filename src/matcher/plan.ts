@@ -128,3 +128,8 @@ export function summarize(plan: readonly PlannedPattern[]): Record<CompileClass,
   for (const p of plan) counts[p.cls]++;
   return counts;
 }
+
+/** Records the exact engine runs on messages (confirming candidates, or on every message): the ReDoS lint's targets. */
+export function exactEngineRuns(plan: PlannedPattern): boolean {
+  return plan.js !== null && (plan.cls === 'prefilter' || plan.cls === 'fallback');
+}

@@ -45,6 +45,14 @@ describe('configuration', () => {
     expect(c.delivery.mode).toBe('at-least-once');
     expect(c.http.port).toBe(9464);
     expect(c.kafka.requestTimeout).toBe(30_000);
+    expect(c.match.exactBudget).toBe(50);
+  });
+
+  it('takes the exact-engine budget from the environment, and rejects a zero budget', async () => {
+    const load = await loader(minimal, { LOGSIFT_MATCH_EXACT_BUDGET: '20ms' });
+    expect((load() as { match: { exactBudget: number } }).match.exactBudget).toBe(20);
+    const zero = await loader(minimal, { LOGSIFT_MATCH_EXACT_BUDGET: '0' });
+    expect(zero).toThrow(/match\.exactBudget.*must be positive/s);
   });
 
   it('lets the environment override every setting, named after its path', async () => {

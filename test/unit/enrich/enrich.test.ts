@@ -103,7 +103,7 @@ describe('Enricher and event v1', () => {
     for (const r of rs) {
       expect(r.json()).toBe(JSON.stringify(r.event));
       for (const hasPrimary of [true, false]) {
-        expect(enc.encode(r.ranked, hasPrimary, r.source, r.log)).toBe(JSON.stringify(buildEvent(r.ranked, hasPrimary, kb, r.source, r.log)));
+        expect(enc.encode(r.ranked, hasPrimary, r.source, r.logJson)).toBe(JSON.stringify(buildEvent(r.ranked, hasPrimary, kb, r.source, JSON.parse(r.logJson))));
       }
     }
   });

@@ -22,7 +22,7 @@ describe('parseSyslog', () => {
   });
 
   it('leaves other lines alone', () => {
-    for (const l of ['2026-11-23 10:00:00 ERROR Foo: bar', 'java.lang.OutOfMemoryError: Java heap space', '<13>garbage', 'Nov 23 10:00:00 only-host', '', '{"a":1}']) expect(parseSyslog(l), l).toBeNull();
+    for (const l of ['2026-11-23 10:00:00 ERROR Foo: bar', '2026-05-01T10:00:00Z ERROR db: connection refused', 'Nov 23 10:00:00 WARN cache: miss', 'java.lang.OutOfMemoryError: Java heap space', '<13>garbage', 'Nov 23 10:00:00 only-host', '', '{"a":1}']) expect(parseSyslog(l), l).toBeNull();
   });
 });
 

@@ -26,7 +26,8 @@ const validate = new Ajv2020.default({ strict: false }).compile(JSON.parse(readF
 
 beforeAll(async () => {
   const { kb } = await loadKnowledgeBase([STARTER_KB]);
-  enricher = new Enricher(kb, await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'raw' });
+  // The enricher's format decides text extraction; ProcessOptions.format only decides OTLP.
+  enricher = new Enricher(kb, await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
 });
 
 function msg(offset: number, value: Buffer | string, headers: InputMessage['headers'] = {}): InputMessage {
@@ -121,9 +122,9 @@ describe('OTLP through the per-message path', () => {
 
   it('a record the scan fails on dead-letters its whole message; the other messages go on', async () => {
     class FailsOnBoom extends Enricher {
-      override enrichExtracted(...args: Parameters<Enricher['enrichExtracted']>): ReturnType<Enricher['enrichExtracted']> {
-        if (args[0].some((e) => e.text.includes('BOOM'))) throw new Error('scan failed on BOOM');
-        return super.enrichExtracted(...args);
+      override process(...args: Parameters<Enricher['process']>): ReturnType<Enricher['process']> {
+        const [inputs] = args;
+        return super.process(...args).map((o, k) => (inputs[k]!.extracted?.text.includes('BOOM') ? { kind: 'poison', code: 'LOGSIFT_SCAN_FAILED', detail: 'scan failed on BOOM', bytes: 0 } : o));
       }
     }
     const failing = new FailsOnBoom(enricher.kb, enricher.matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
