@@ -20,7 +20,7 @@ fi
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if ! have_pkg libvectorscan-dev && ! have_pkg libhyperscan-dev; then need+=(libvectorscan-dev); fi
-for p in pkg-config g++ make python3 kcat prometheus rsyslog rsyslog-kafka; do
+for p in pkg-config g++ make patch python3 kcat prometheus rsyslog rsyslog-kafka; do
   have_pkg "$p" || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
