@@ -95,11 +95,14 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   return { daemon, http, httpPort, metrics, reload, stop };
 }
 
+/** Exit code of an instance fenced by another one (exactly-once delivery). */
+export const EXIT_FENCED = 3;
+
 /** Installs signal handlers for a running daemon; resolves with the exit code. */
 export function handleSignals(running: RunningDaemon, config: Config, logger: Logger): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const onStop = (signal: string): void => {
+    const onStop = (signal: string, code = 0): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
         resolve(1);
@@ -115,7 +118,7 @@ export function handleSignals(running: RunningDaemon, config: Config, logger: Lo
         () => {
           clearTimeout(timer);
           logger.info('stopped cleanly');
-          resolve(0);
+          resolve(code);
         },
         (err: unknown) => {
           clearTimeout(timer);
@@ -124,6 +127,9 @@ export function handleSignals(running: RunningDaemon, config: Config, logger: Lo
         },
       );
     };
+    // Fenced (exactly-once): another instance owns the work; stop and exit 3 so that the
+    // orchestrator restarts this one as a fresh group member.
+    void running.daemon.fatal.then(() => onStop('fenced', EXIT_FENCED));
     process.on('SIGTERM', () => onStop('SIGTERM'));
     process.on('SIGINT', () => onStop('SIGINT'));
     process.on('SIGHUP', () => {

@@ -20,7 +20,7 @@ Usage:
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
                [--http-port PORT]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
-               [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
+               [--kb PATH]... [--delivery at-least-once|exactly-once] [--dlq TOPIC] [--unmatched TOPIC]
   logsift kb check  [--kb PATH]...     classify every record; exit 1 on invalid or rejected ones
   logsift kb import FILE               deadends.dev canons (JSON Lines) -> seed-format JSON Lines
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]

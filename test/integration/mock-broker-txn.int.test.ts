@@ -114,8 +114,8 @@ describe('patched mock broker: transactions', () => {
     // A second producer with the same transactional id fences the first and aborts its open
     // transaction: the LSO moves past o1, the zombie cannot commit.
     const successor = await txProducer(tid);
+    const tx = await successor.transaction(); // kafkajs sends InitProducerId here
     await expect(open.commit()).rejects.toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });
-    const tx = await successor.transaction();
     await tx.send({ topic: data, messages: [{ value: 'end' }] });
     await tx.commit();
 
