@@ -4,7 +4,7 @@
  * Kafka transaction (ExactlyOnceDelivery below), without touching the flow.
  */
 import type { Admin, Consumer, Kafka, Producer, Transaction, TopicMessages } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
@@ -147,7 +147,10 @@ export class ExactlyOnceDelivery implements Delivery {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        // Bounded: a failure must surface so that the transaction is abandoned and redone.
+        // The same partitioner as the at-least-once producer: a key lands on the same partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // Bounded: a failure must surface so that the transaction is abandoned and redone (kafkajs
+        // warns that limited retries may break idempotence; here a failed send aborts its transaction).
         retry: { retries: 5, initialRetryTime: 250, maxRetryTime: 5_000 },
       });
       // kafkajs sends InitProducerId with the first transaction, not on connect: begin and end an

@@ -155,29 +155,35 @@ describe('exactly-once delivery', () => {
   });
 
   it('aborts and redoes chunks on injected AddPartitionsToTxn, TxnOffsetCommit and EndTxn errors', async () => {
-    const run = await setup(1200);
+    const run = await setup(200);
     // One partition in flight at a time, so each injected error hits one known transaction.
     const d = await run.start('exactly-once', { env: { LOGSIFT_DELIVERY_MAX_IN_FLIGHT_BATCHES: '1' } });
     const failures = () => d.logs.filter((l) => l.msg.startsWith('transaction failed')).length;
     const realigned = () => d.logs.filter((l) => l.msg.startsWith('resuming the partition')).length;
-    await waitFor(async () => (await committedCount(run)) >= 100, 'some progress');
-    // UNKNOWN_SERVER_ERROR (-1) is not retriable: the transaction fails at that step and is abandoned.
-    for (const [apiKey, name] of [[24, 'AddPartitionsToTxn'], [28, 'TxnOffsetCommit'], [26, 'EndTxn']] as const) {
+    await waitFor(async () => (await committedCount(run)) >= 200, 'the first messages');
+    let produced = 200;
+    /** Injects the faults, then feeds more input, so that the next transactions meet them. */
+    const inject = async (command: string, name: string) => {
       const before = failures();
-      await run.cluster.command(`errors ${apiKey} -1`);
-      await waitFor(() => failures() > before, `a failed transaction after an injected ${name} error`, 60_000).catch((err: unknown) => {
+      await run.cluster.command(command);
+      await produce(run.cluster.brokers, run.topics.input, stream(100, produced));
+      produced += 100;
+      await waitFor(() => failures() > before, `a failed transaction after ${name}`, 90_000).catch((err: unknown) => {
         dumpLogs(d);
         throw err;
       });
-    }
+    };
+    // UNKNOWN_SERVER_ERROR (-1) is not retriable: the transaction fails at that step and is abandoned.
+    await inject('errors 24 -1', 'an AddPartitionsToTxn error');
+    await inject('errors 28 -1', 'a TxnOffsetCommit error');
+    await inject('errors 26 -1', 'an EndTxn error');
     // EndTxn whose connection drops after the broker committed (-195: the mock closes the connection
     // once it has handled the request), on every retry: the daemon sees a failure although the
     // transaction is committed, and must resume from the committed offset, not redo the chunk.
-    const before = failures();
-    await run.cluster.command('errors 26 -195 -195 -195 -195 -195 -195');
-    await waitFor(() => failures() > before, 'a failed transaction that was in fact committed', 90_000);
+    await inject('errors 26 -195 -195 -195 -195 -195 -195', 'a lost EndTxn answer');
     const r = await run.waitAll();
     report('injected transaction errors', r, ` (${failures()} failed transactions, ${realigned()} realignments)`);
+    expect(r.expected).toBe(produced);
     expect(realigned()).toBeGreaterThanOrEqual(4);
     expect(r.lost).toEqual([]);
     expect(r.duplicates).toBe(0);
