@@ -217,7 +217,12 @@ describe('exactly-once delivery', () => {
     await waitFor(async () => {
       const uncommitted = (await run.outcomes('read_uncommitted')).length;
       return uncommitted > (await committedCount(run));
-    }, 'an open transaction with records', 60_000, 50);
+    }, 'an open transaction with records', 60_000, 50).catch(async (err: unknown) => {
+      dumpLogs(zombie);
+      console.log(zombie.logs.slice(-30).map((l) => l.msg));
+      console.log((await run.outcomes('read_uncommitted')).length, await committedCount(run));
+      throw err;
+    });
     zombie.kill('SIGSTOP');
     const successor = await run.start('exactly-once');
     const r = await run.waitAll(120_000).catch((err: unknown) => {
