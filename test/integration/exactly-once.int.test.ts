@@ -210,14 +210,12 @@ describe('exactly-once delivery', () => {
 
   it('fences a stalled instance whose partitions another took over: the zombie commits nothing and exits 3', async () => {
     const run = await setup(1600);
-    // The first transactions of the zombie-to-be wait 4 s for their AddOffsetsToTxn answers (the
-    // broker handles them at once): a window in which it has records written and nothing committed.
-    for (let i = 0; i < PARTITIONS; i++) await run.cluster.command('broker-errors 1 25 0 4000');
+    // The first transactions of the zombie-to-be wait 5 s for their AddOffsetsToTxn answers (the
+    // broker handles them at once): windows in which it has records written and nothing committed.
+    for (let i = 0; i < 2 * PARTITIONS; i++) await run.cluster.command('broker-errors 1 25 0 5000');
     const zombie = await run.start('exactly-once');
-    await waitFor(async () => {
-      const uncommitted = (await run.outcomes('read_uncommitted')).length;
-      return uncommitted > (await committedCount(run));
-    }, 'an open transaction with records', 60_000, 50).catch(async (err: unknown) => {
+    const output = async (isolation: 'read_committed' | 'read_uncommitted') => (await readAll(run.cluster.brokers, run.topics.output, isolation)).length;
+    await waitFor(async () => (await output('read_uncommitted')) > (await output('read_committed')), 'an open transaction with records', 60_000, 50).catch(async (err: unknown) => {
       dumpLogs(zombie);
       console.log(zombie.logs.slice(-30).map((l) => l.msg));
       console.log((await run.outcomes('read_uncommitted')).length, await committedCount(run));
