@@ -105,14 +105,14 @@ export function handleSignals(running: RunningDaemon, config: Config, logger: Lo
     const onStop = (signal: string, code = 0): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
-        resolve(1);
+        resolve(code || 1);
         return;
       }
       stopping = true;
       logger.info({ signal, grace_ms: config.shutdownGracePeriod }, 'shutting down');
       const timer = setTimeout(() => {
         logger.error({ grace_ms: config.shutdownGracePeriod }, 'shutdown grace period exceeded; exiting; uncommitted work is re-delivered on restart');
-        resolve(1);
+        resolve(code || 1);
       }, config.shutdownGracePeriod);
       running.stop().then(
         () => {
@@ -123,7 +123,7 @@ export function handleSignals(running: RunningDaemon, config: Config, logger: Lo
         (err: unknown) => {
           clearTimeout(timer);
           logger.error({ err }, 'error while stopping');
-          resolve(1);
+          resolve(code || 1);
         },
       );
     };
