@@ -190,11 +190,12 @@ describe('exactly-once delivery', () => {
   });
 
   it('survives the broker going down mid-transaction', async () => {
-    const run = await setup(1600);
+    const run = await setup(3000);
+    // Slow round trips: a backlog remains when the broker goes down, and the outage lands inside
+    // transactions.
+    await run.cluster.command('rtt -1 100');
     const d = await run.start('exactly-once');
     await waitFor(async () => (await committedCount(run)) >= 200, 'some progress');
-    // Slow transactions, so that the outage lands inside some.
-    await run.cluster.command('rtt -1 100');
     await run.cluster.command('down -1');
     await waitFor(() => d.logs.some((l) => l.msg.startsWith('transaction failed')), 'a transaction to fail', 90_000);
     await run.cluster.command('up -1');
