@@ -160,8 +160,13 @@ export class ExactlyOnceDelivery implements Delivery {
         .then(() => producer.transaction())
         .then((tx) => tx.abort())
         .then(() => producer);
-      p.catch(() => this.producers.delete(key));
-      this.producers.set(key, p);
+      const created = p;
+      created.catch(() => {
+        // The next chunk of the partition tries with a new producer.
+        if (this.producers.get(key) === created) this.producers.delete(key);
+        void producer.disconnect().catch(() => undefined);
+      });
+      this.producers.set(key, created);
     }
     return p;
   }

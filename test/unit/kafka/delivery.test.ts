@@ -32,7 +32,7 @@ describe('exactly-once delivery helpers', () => {
 });
 
 /** A scripted stand-in for kafkajs clients: records what the delivery asks of them. */
-function fakeKafka(script: { commit?: () => Promise<void>; committed?: string } = {}) {
+function fakeKafka(script: { commit?: () => Promise<void>; committed?: string; connectFailures?: number } = {}) {
   const calls: string[] = [];
   const seeks: { topic: string; partition: number; offset: string }[] = [];
   let n = 0;
@@ -40,7 +40,13 @@ function fakeKafka(script: { commit?: () => Promise<void>; committed?: string } 
     producer: (o: { transactionalId: string }) => {
       const id = `${o.transactionalId}#${n++}`;
       return {
-        connect: async () => void calls.push(`connect ${id}`),
+        connect: async () => {
+          calls.push(`connect ${id}`);
+          if ((script.connectFailures ?? 0) > 0) {
+            script.connectFailures!--;
+            throw new Error('broker down');
+          }
+        },
         disconnect: async () => void calls.push(`disconnect ${id}`),
         transaction: async () => ({
           sendBatch: async () => void calls.push(`send ${id}`),
@@ -109,6 +115,16 @@ describe('ExactlyOnceDelivery', () => {
     await expect(d.deliver([record], { topic: 't', partition: 0, offset: '5' })).rejects.toThrow('down');
     expect(await d.realign('t', 0)).toBe(true);
     expect(f.seeks).toEqual([]);
+  });
+
+  it('a producer that cannot connect is closed and replaced by the next chunk', async () => {
+    const f = fakeKafka({ connectFailures: 1 });
+    const d = make(f);
+    await expect(d.deliver([record], { topic: 't', partition: 0, offset: '5' })).rejects.toThrow('broker down');
+    expect(await d.realign('t', 0)).toBe(true);
+    await d.deliver([record], { topic: 't', partition: 0, offset: '5' });
+    expect(f.calls).toContain('disconnect p-t-0#0');
+    expect(f.calls).toContain('commit p-t-0#1');
   });
 
   it('once fenced, reports it once and commits nothing more', async () => {
