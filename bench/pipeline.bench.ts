@@ -1,8 +1,10 @@
 /**
  * npm run bench:pipeline — realistic messages (loghub lines with error lines mixed in) through
- * librdkafka's mock cluster: input → `logsift run` (2,522-record KB) → output, and in the same run a
- * kafkajs pass-through (consume → produce → commit, no matching) as the baseline. Each runs in its own
- * process; CPU and RSS are read from /proc. BENCH_MESSAGES sets the count (default 1,000,000).
+ * librdkafka's mock cluster (patched to keep transactions, tools/mock-broker): input → `logsift run`
+ * (2,522-record KB) → output, and in the same run a kafkajs pass-through (no matching) as the baseline,
+ * for each delivery mode: at-least-once (consume → produce → commit) and exactly-once (one transaction
+ * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
+ * /proc. BENCH_MESSAGES sets the count (default 1,000,000).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,7 +61,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS } });
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
@@ -70,26 +72,36 @@ async function main(): Promise<void> {
     console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, 1 in 4 an error line) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
 
-    // Baseline: kafkajs pass-through.
-    const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', 'passthrough', 'bench-passthrough'], { stdio: 'ignore' });
-    const base = await measure('pass-through', pt, kafka, 'bench-passthrough', 'in', () => true);
-
-    // logsift run with the 2,522-record KB (compiled database from the cache).
-    let ready = false;
-    const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', 'out', '--group', 'bench-logsift', '--kb', DEADENDS_RECORDS, '--http-port', '0'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info' },
-    });
-    ls.stderr!.on('data', (c: Buffer) => {
-      if (c.toString().includes('"msg":"serving')) ready = true;
-    });
-    const logsift = await measure('logsift run', ls, kafka, 'bench-logsift', 'in', () => ready);
-
+    const modes = [
+      { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
+      { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
+    ] as const;
     const rate = (s: { seconds: number }) => N / s.seconds;
-    console.log(`\n${fmt(N)} messages, at-least-once (idempotent producer, acks=all, commit after ack):`);
-    console.log(`  baseline kafkajs pass-through: ${fmt(rate(base))} msgs/s, ${base.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${base.peakMiB.toFixed(0)} MiB`);
-    console.log(`  logsift run (2,522 records):   ${fmt(rate(logsift))} msgs/s, ${logsift.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${logsift.peakMiB.toFixed(0)} MiB`);
-    console.log(`  logsift / pass-through: ${((100 * rate(logsift)) / rate(base)).toFixed(0)}% of the throughput, ${(logsift.cpuPerMsgUs / base.cpuPerMsgUs).toFixed(2)}× the CPU per message`);
+    const summary: string[] = [];
+    for (const m of modes) {
+      // Baseline: kafkajs pass-through.
+      const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', m.passthrough, `bench-passthrough-${m.mode}`, m.mode], { stdio: 'ignore' });
+      const base = await measure(`pass-through ${m.mode}`, pt, kafka, `bench-passthrough-${m.mode}`, 'in', () => true);
+
+      // logsift run with the 2,522-record KB (compiled database from the cache).
+      let ready = false;
+      const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', m.out, '--group', `bench-logsift-${m.mode}`, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', m.mode], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info' },
+      });
+      ls.stderr!.on('data', (c: Buffer) => {
+        if (c.toString().includes('"msg":"serving')) ready = true;
+      });
+      const logsift = await measure(`logsift run ${m.mode}`, ls, kafka, `bench-logsift-${m.mode}`, 'in', () => ready);
+
+      summary.push(
+        `\n${fmt(N)} messages, ${m.mode} (${m.what}):`,
+        `  baseline kafkajs pass-through: ${fmt(rate(base))} msgs/s, ${base.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${base.peakMiB.toFixed(0)} MiB`,
+        `  logsift run (2,522 records):   ${fmt(rate(logsift))} msgs/s, ${logsift.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${logsift.peakMiB.toFixed(0)} MiB`,
+        `  logsift / pass-through: ${((100 * rate(logsift)) / rate(base)).toFixed(0)}% of the throughput, ${(logsift.cpuPerMsgUs / base.cpuPerMsgUs).toFixed(2)}× the CPU per message`,
+      );
+    }
+    console.log(summary.join('\n'));
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ fi
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if ! have_pkg libvectorscan-dev && ! have_pkg libhyperscan-dev; then need+=(libvectorscan-dev); fi
-for p in pkg-config g++ make python3 kcat prometheus prometheus-alertmanager rsyslog rsyslog-kafka \
+for p in pkg-config g++ make patch python3 kcat prometheus prometheus-alertmanager rsyslog rsyslog-kafka \
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev \
   libivykis0 libnet1 libpcre3 libwrap0 libjson-c5 librdkafka1; do
   have_pkg "$p" || need+=("$p")

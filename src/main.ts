@@ -164,35 +164,41 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   return { daemon, http, httpPort, metrics, reload, stop };
 }
 
+/** Exit code of an instance fenced by another one (exactly-once delivery). */
+export const EXIT_FENCED = 3;
+
 /** Installs signal handlers for a running daemon; resolves with the exit code. */
 export function handleSignals(running: RunningDaemon, config: Config, logger: Logger): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const onStop = (signal: string): void => {
+    const onStop = (signal: string, code = 0): void => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
-        resolve(1);
+        resolve(code || 1);
         return;
       }
       stopping = true;
       logger.info({ signal, grace_ms: config.shutdownGracePeriod }, 'shutting down');
       const timer = setTimeout(() => {
         logger.error({ grace_ms: config.shutdownGracePeriod }, 'shutdown grace period exceeded; exiting; uncommitted work is re-delivered on restart');
-        resolve(1);
+        resolve(code || 1);
       }, config.shutdownGracePeriod);
       running.stop().then(
         () => {
           clearTimeout(timer);
           logger.info('stopped cleanly');
-          resolve(0);
+          resolve(code);
         },
         (err: unknown) => {
           clearTimeout(timer);
           logger.error({ err }, 'error while stopping');
-          resolve(1);
+          resolve(code || 1);
         },
       );
     };
+    // Fenced (exactly-once): another instance owns the work; stop and exit 3 so that the
+    // orchestrator restarts this one as a fresh group member.
+    void running.daemon.fatal.then(() => onStop('fenced', EXIT_FENCED));
     process.on('SIGTERM', () => onStop('SIGTERM'));
     process.on('SIGINT', () => onStop('SIGINT'));
     process.on('SIGHUP', () => {

@@ -130,11 +130,16 @@ export const ConfigSchema = z
       .transform((o) => ({ ...o, dlqTopic: o.dlqTopic ?? `${o.topic}.dlq` })),
     delivery: z
       .object({
-        /** at-least-once: idempotent producer, acks=all, contiguous commits after acknowledgement. */
-        mode: z
-          .enum(['at-least-once', 'exactly-once'])
-          .default('at-least-once')
-          .refine((m) => m === 'at-least-once', { message: 'exactly-once delivery is not available in this version (it is planned behind the same delivery seam); use at-least-once' }),
+        /**
+         * at-least-once: idempotent producer, acks=all, contiguous commits after acknowledgement.
+         * exactly-once: each chunk's records and input offsets in one Kafka transaction. Default at-least-once.
+         */
+        mode: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+        /**
+         * exactly-once: transactional ids are `<prefix>-<input topic>-<partition>`, the same on every
+         * instance of a deployment (that is what fences a zombie). Default `logsift-<input.groupId>`.
+         */
+        transactionalIdPrefix: z.string().min(1).nullable().default(null),
         /** Messages scanned and produced per step. Default 5000 (bench:pipeline: 53% → 70% of a pass-through vs 2000). */
         maxBatchMessages: z.number().int().positive().default(5000),
         /** Partitions processed at once (each one chunk in flight). Default 8. */

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
 import type { Enricher, EventContext } from '../enrich/index.js';
-import { AtLeastOnceDelivery, type Delivery } from './delivery.js';
+import type { LogsiftError } from '../errors.js';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
 import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
 
@@ -46,6 +47,9 @@ export class Daemon {
   private restarting: Promise<void> | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   readonly readiness: ReadinessState = { kbLoaded: true, consumerJoined: false, producerConnected: false, brokerReachable: false };
+  private onFatal: (err: LogsiftError) => void = () => undefined;
+  /** Resolves when this instance must exit: exactly-once and fenced by another instance. */
+  readonly fatal = new Promise<LogsiftError>((resolve) => (this.onFatal = resolve));
 
   constructor(private readonly deps: DaemonDeps) {
     const { kafka, config } = deps;
@@ -64,8 +68,25 @@ export class Daemon {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 250, maxRetryTime: 5_000 },
     });
     this.consumer = this.createConsumer();
-    this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
+    this.delivery = config.delivery.mode === 'exactly-once' ? this.exactlyOnce() : new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
     this.watchProducer();
+  }
+
+  private exactlyOnce(): Delivery {
+    const { config, logger } = this.deps;
+    return new ExactlyOnceDelivery({
+      kafka: this.deps.kafka,
+      consumer: () => this.consumer,
+      groupId: config.input.groupId,
+      transactionalIdPrefix: config.delivery.transactionalIdPrefix ?? `logsift-${config.input.groupId}`,
+      compression: config.output.compression,
+      logger,
+      onFenced: (err) => {
+        logger.fatal({ err, code: err.code }, 'fenced by another instance: committing nothing more; exiting');
+        this.setState({ consumerJoined: false });
+        this.onFatal(err);
+      },
+    });
   }
 
   private createConsumer(): Consumer {
@@ -78,6 +99,8 @@ export class Daemon {
       // Short idle fetches keep FETCH events coming, which is how readiness sees the broker.
       maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
+      // read_committed (kafkajs's default, explicit here): aborted and open transactions stay unseen.
+      readUncommitted: false,
       retry: { retries: 8, initialRetryTime: 250, maxRetryTime: 10_000, restartOnFailure: async () => !this.stopping },
     });
     this.watchConsumer(consumer);
@@ -93,6 +116,7 @@ export class Daemon {
     const c = consumer.events;
     consumer.on(c.GROUP_JOIN, (e) => {
       this.setState({ consumerJoined: true, brokerReachable: true });
+      this.delivery.assigned(e.payload.memberAssignment);
       this.deps.logger.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
     consumer.on(c.FETCH, () => {
@@ -117,7 +141,7 @@ export class Daemon {
         try {
           await this.consumer.disconnect().catch(() => undefined);
           this.consumer = this.createConsumer();
-          this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
+          if (this.deps.config.delivery.mode === 'at-least-once') this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
           await this.runConsumer();
           this.deps.logger.warn({ code: 'LOGSIFT_KAFKA' }, 'consumer restarted after a crash');
           return;
@@ -184,6 +208,7 @@ export class Daemon {
     const { batch, isRunning, isStale } = payload;
     const chunkSize = this.deps.config.delivery.maxBatchMessages;
     const highWatermark = BigInt(batch.highWatermark);
+    if (await this.delivery.realign(batch.topic, batch.partition)) return; // re-fetched from the committed offset
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!isRunning() || isStale() || this.stopping) return; // the rest is re-fetched from the committed offset
       const chunk = batch.messages.slice(start, start + chunkSize);
@@ -303,6 +328,7 @@ export class Daemon {
     try {
       await this.consumer.disconnect();
     } finally {
+      await this.delivery.close();
       await this.producer.disconnect();
     }
     this.setState({ consumerJoined: false, producerConnected: false });

@@ -35,9 +35,13 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-/** Every record of a topic so far, read with kcat (no consumer group, exits at the end). */
-export async function readAll(brokers: string[], topic: string): Promise<ReadRecord[]> {
-  const { stdout } = await exec('kcat', ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-m', '10'], { maxBuffer: 1 << 30 });
+/**
+ * Every record of a topic so far, read with kcat (no consumer group, exits at the end).
+ * read_committed (librdkafka's default, explicit here): up to the last stable offset, aborted
+ * transactions left out.
+ */
+export async function readAll(brokers: string[], topic: string, isolation: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<ReadRecord[]> {
+  const { stdout } = await exec('kcat', ['-C', '-b', brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-m', '10', '-X', `isolation.level=${isolation}`], { maxBuffer: 1 << 30 });
   return stdout
     .split('\n')
     .filter((l) => l.trim() !== '')

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Builds the mock Kafka cluster used by tests and the demo: librdkafka 2.15.1 (its source ships in the
-# npm package @confluentinc/kafka-javascript@1.10.1) linked statically with launcher.c. Cached by
-# version and launcher hash outside the repository; prints the binary's path.
+# npm package @confluentinc/kafka-javascript@1.10.1) with our patch applied
+# (txn-offsets-and-read-committed.patch: TxnOffsetCommit offsets committed by EndTxn, read_committed
+# Fetch below the LSO with aborted transactions, InitProducerId fencing by TransactionalId), linked
+# statically with launcher.c. Cached by version, patch hash and launcher hash outside the repository;
+# prints the binary's path.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 LIBRDKAFKA_VERSION=2.15.1
 NPM_PACKAGE=@confluentinc/kafka-javascript@1.10.1
 cache="${LOGSIFT_DEPS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/logsift-deps}"
-lib="$cache/librdkafka-$LIBRDKAFKA_VERSION"
-hash=$(sha256sum "$here/launcher.c" | cut -c1-12)
+PATCH="$here/txn-offsets-and-read-committed.patch"
+patch_hash=$(sha256sum "$PATCH" | cut -c1-12)
+lib="$cache/librdkafka-$LIBRDKAFKA_VERSION-$patch_hash"
+hash=$(cat "$here/launcher.c" "$PATCH" | sha256sum | cut -c1-12)
 bin="$cache/mock-broker-$LIBRDKAFKA_VERSION-$hash"
 
 if [ ! -x "$bin" ]; then
@@ -21,6 +26,7 @@ if [ ! -x "$bin" ]; then
     # RD_KAFKA_VERSION is 0xMMmmrrxx: 2.15.1 -> 0x020f01
     want=$(printf "0x%02x%02x%02x" $(echo "$LIBRDKAFKA_VERSION" | tr . " "))
     grep -q "define RD_KAFKA_VERSION $want" "$src/src/rdkafka.h" || { echo "mock-broker: $NPM_PACKAGE does not ship librdkafka $LIBRDKAFKA_VERSION" >&2; exit 1; }
+    patch -s -p1 -d "$src" < "$PATCH" || { echo "mock-broker: $PATCH does not apply to librdkafka $LIBRDKAFKA_VERSION" >&2; exit 1; }
     (cd "$src" && ./configure --disable-ssl --disable-gssapi --disable-zstd --disable-curl --disable-lz4-ext >/dev/null \
       && make -C src librdkafka.a -j"$(nproc)" >/dev/null)
     mkdir -p "$cache"

@@ -109,7 +109,15 @@ describe('configuration', () => {
     expect(await loader({ ...minimal, extra: 1 }, {})).toThrow(/Unrecognized key/);
     expect(await loader('{oops', {})).toThrow(/not valid JSON/);
     expect(await loader({ ...minimal, input: {} }, {})).toThrow(/set input.topics or input.topicPattern/);
-    expect(await loader({ ...minimal, delivery: { mode: 'exactly-once' } }, {})).toThrow(/exactly-once delivery is not available/);
+    expect(await loader({ ...minimal, delivery: { mode: 'exactly-twice' } }, {})).toThrow(/delivery.mode/);
+    expect(await loader({ ...minimal, delivery: { transactionalIdPrefix: '' } }, {})).toThrow(/transactionalIdPrefix/);
+  });
+
+  it('takes exactly-once delivery with a transactional id prefix from the file or the environment', async () => {
+    const fromFile = loadConfig({ file: await file({ ...minimal, delivery: { mode: 'exactly-once' } }), env: {} });
+    expect(fromFile.delivery).toMatchObject({ mode: 'exactly-once', transactionalIdPrefix: null });
+    const fromEnv = loadConfig({ file: await file(minimal), env: { LOGSIFT_DELIVERY_MODE: 'exactly-once', LOGSIFT_DELIVERY_TRANSACTIONAL_ID_PREFIX: 'pod-a' } });
+    expect(fromEnv.delivery).toMatchObject({ mode: 'exactly-once', transactionalIdPrefix: 'pod-a' });
   });
 
   it('takes secrets from files and never shows them', async () => {

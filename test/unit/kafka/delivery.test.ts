@@ -1,0 +1,142 @@
+import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Consumer, type Kafka } from 'kafkajs';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+
+import type { LogsiftError } from '../../../src/errors.js';
+import { ExactlyOnceDelivery, groupByTopic, isFencedError, transactionalId } from '../../../src/kafka/delivery.js';
+
+describe('exactly-once delivery helpers', () => {
+  it('recognises a fenced producer, also behind kafkajs retry wrappers', () => {
+    const epoch = new KafkaJSProtocolError(Object.assign(new Error('epoch'), { type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false }));
+    expect(isFencedError(epoch)).toBe(true);
+    expect(isFencedError(new KafkaJSNumberOfRetriesExceeded(epoch, { retryCount: 5, retryTime: 100 }))).toBe(true);
+    // PRODUCER_FENCED (90) is unknown to kafkajs 2.2: only its code arrives.
+    expect(isFencedError(Object.assign(new Error('unknown'), { code: 90 }))).toBe(true);
+    expect(isFencedError(new KafkaJSProtocolError(Object.assign(new Error('x'), { type: 'NOT_COORDINATOR', code: 16, retriable: true })))).toBe(false);
+    expect(isFencedError(new Error('plain'))).toBe(false);
+    expect(isFencedError('INVALID_PRODUCER_EPOCH')).toBe(false);
+  });
+
+  it('gives each input partition its own transactional id, the same on every instance', () => {
+    expect(transactionalId('logsift-g', 'logs', 3)).toBe('logsift-g-logs-3');
+    expect(transactionalId('logsift-g', 'logs', 3)).not.toBe(transactionalId('logsift-g', 'logs', 4));
+  });
+
+  it('groups records by topic, keeping their order', () => {
+    const r = (topic: string, value: string) => ({ topic, key: null, value, headers: {} });
+    expect(groupByTopic([r('a', '1'), r('b', '2'), r('a', '3')])).toEqual([
+      { topic: 'a', messages: [{ key: null, value: '1', headers: {} }, { key: null, value: '3', headers: {} }] },
+      { topic: 'b', messages: [{ key: null, value: '2', headers: {} }] },
+    ]);
+  });
+});
+
+/** A scripted stand-in for kafkajs clients: records what the delivery asks of them. */
+function fakeKafka(script: { commit?: () => Promise<void>; committed?: string; connectFailures?: number } = {}) {
+  const calls: string[] = [];
+  const seeks: { topic: string; partition: number; offset: string }[] = [];
+  let n = 0;
+  const kafka = {
+    producer: (o: { transactionalId: string }) => {
+      const id = `${o.transactionalId}#${n++}`;
+      return {
+        connect: async () => {
+          calls.push(`connect ${id}`);
+          if ((script.connectFailures ?? 0) > 0) {
+            script.connectFailures!--;
+            throw new Error('broker down');
+          }
+        },
+        disconnect: async () => void calls.push(`disconnect ${id}`),
+        transaction: async () => ({
+          sendBatch: async () => void calls.push(`send ${id}`),
+          sendOffsets: async (x: { topics: { partitions: { offset: string }[] }[] }) => void calls.push(`offsets ${id} ${x.topics[0]!.partitions[0]!.offset}`),
+          commit: async () => {
+            calls.push(`commit ${id}`);
+            await script.commit?.();
+          },
+          abort: async () => void calls.push(`abort ${id}`),
+        }),
+      };
+    },
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: script.committed ?? '-1' }] }],
+    }),
+  };
+  const consumer = { seek: (s: { topic: string; partition: number; offset: string }) => void seeks.push(s) };
+  return { kafka, consumer, calls, seeks };
+}
+
+describe('ExactlyOnceDelivery', () => {
+  const record = { topic: 'out', key: null, value: 'v', headers: {} };
+  const make = (f: ReturnType<typeof fakeKafka>, fenced: LogsiftError[] = []) =>
+    new ExactlyOnceDelivery({
+      kafka: f.kafka as unknown as Kafka,
+      consumer: () => f.consumer as unknown as Consumer,
+      groupId: 'g',
+      transactionalIdPrefix: 'p',
+      compression: 'none',
+      logger: pino({ level: 'silent' }),
+      onFenced: (e) => void fenced.push(e),
+    });
+
+  it('commits records and offsets in one transaction per chunk, on one producer per partition', async () => {
+    const f = fakeKafka();
+    const d = make(f);
+    await d.deliver([record], { topic: 't', partition: 0, offset: '10' });
+    await d.deliver([], { topic: 't', partition: 1, offset: '3' });
+    expect(f.calls).toEqual(['connect p-t-0#0', 'abort p-t-0#0', 'send p-t-0#0', 'offsets p-t-0#0 10', 'commit p-t-0#0', 'connect p-t-1#1', 'abort p-t-1#1', 'offsets p-t-1#1 3', 'commit p-t-1#1']);
+    expect(await d.realign('t', 0)).toBe(false);
+    // A rebalance that takes partition 0 away closes its producer; partition 1 keeps its own.
+    d.assigned({ t: [1] });
+    await d.close();
+    expect(f.calls.slice(9).sort()).toEqual(['disconnect p-t-0#0', 'disconnect p-t-1#1']);
+  });
+
+  it('after a failed transaction, drops the producer and realigns the partition to the committed offset', async () => {
+    let fail = true;
+    const f = fakeKafka({ commit: async () => { if (fail) throw new Error('EndTxn lost'); }, committed: '7' });
+    const d = make(f);
+    await expect(d.deliver([record], { topic: 't', partition: 0, offset: '7' })).rejects.toThrow('EndTxn lost');
+    fail = false;
+    expect(await d.realign('t', 0)).toBe(true);
+    expect(f.seeks).toEqual([{ topic: 't', partition: 0, offset: '7' }]);
+    expect(await d.realign('t', 0)).toBe(false);
+    await d.deliver([record], { topic: 't', partition: 0, offset: '9' });
+    expect(f.calls).toContain('disconnect p-t-0#0');
+    expect(f.calls).toContain('commit p-t-0#1');
+  });
+
+  it('nothing committed yet: realigns without a seek (the group start position stands)', async () => {
+    const f = fakeKafka({ commit: () => Promise.reject(new Error('down')) });
+    const d = make(f);
+    await expect(d.deliver([record], { topic: 't', partition: 0, offset: '5' })).rejects.toThrow('down');
+    expect(await d.realign('t', 0)).toBe(true);
+    expect(f.seeks).toEqual([]);
+  });
+
+  it('a producer that cannot connect is closed and replaced by the next chunk', async () => {
+    const f = fakeKafka({ connectFailures: 1 });
+    const d = make(f);
+    await expect(d.deliver([record], { topic: 't', partition: 0, offset: '5' })).rejects.toThrow('broker down');
+    expect(await d.realign('t', 0)).toBe(true);
+    await d.deliver([record], { topic: 't', partition: 0, offset: '5' });
+    expect(f.calls).toContain('disconnect p-t-0#0');
+    expect(f.calls).toContain('commit p-t-0#1');
+  });
+
+  it('once fenced, reports it once and commits nothing more', async () => {
+    const epoch = new KafkaJSProtocolError(Object.assign(new Error('epoch'), { type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false }));
+    const f = fakeKafka({ commit: () => Promise.reject(epoch) });
+    const fenced: LogsiftError[] = [];
+    const d = make(f, fenced);
+    await expect(d.deliver([record], { topic: 't', partition: 0, offset: '5' })).rejects.toMatchObject({ code: 'LOGSIFT_FENCED' });
+    const commits = f.calls.filter((c) => c.startsWith('commit')).length;
+    await expect(d.deliver([record], { topic: 't', partition: 1, offset: '5' })).rejects.toMatchObject({ code: 'LOGSIFT_FENCED' });
+    await expect(d.realign('t', 1)).rejects.toMatchObject({ code: 'LOGSIFT_FENCED' });
+    expect(f.calls.filter((c) => c.startsWith('commit')).length).toBe(commits);
+    expect(fenced).toHaveLength(1);
+  });
+});
