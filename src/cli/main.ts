@@ -9,7 +9,8 @@ import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/in
 import { createHttpServer, listen } from '../http/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
-import { kbCheck, kbImport } from './kb.js';
+import { commandHelp, version } from './help.js';
+import { kbCheck, kbCompile, kbImport } from './kb.js';
 import { runScan } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
@@ -23,7 +24,9 @@ Usage:
                [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
   logsift kb check  [--kb PATH]...     classify every record; exit 1 on invalid or rejected ones
   logsift kb import FILE               deadends.dev canons (JSON Lines) -> seed-format JSON Lines
+  logsift kb compile [--kb PATH]... [--portable] [--cache-dir DIR]   compile into the cache
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]
+  logsift --version | <command> --help
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 --input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576.
@@ -122,6 +125,11 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
 
 export async function main(argv: string[], io: Io = stdio()): Promise<number> {
   const [command, sub, ...rest] = argv;
+  const help = commandHelp(argv);
+  if (help !== null) {
+    io.out(help);
+    return 0;
+  }
   try {
     switch (command) {
       case 'scan':
@@ -131,12 +139,24 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
           const { values } = parseArgs({ args: rest, options: { kb: { type: 'string', multiple: true }, 'case-sensitive': { type: 'boolean', default: false } } });
           return await kbCheck(values.kb ?? [DEFAULT_KB], !values['case-sensitive'], io);
         }
+        if (sub === 'compile') {
+          const { values } = parseArgs({
+            args: rest,
+            options: {
+              kb: { type: 'string', multiple: true },
+              'cache-dir': { type: 'string' },
+              portable: { type: 'boolean', default: false },
+              'case-sensitive': { type: 'boolean', default: false },
+            },
+          });
+          return await kbCompile(values.kb ?? [DEFAULT_KB], { ignoreCase: !values['case-sensitive'], portable: values.portable, cacheDir: values['cache-dir'] }, io);
+        }
         if (sub === 'import') {
           const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
           if (positionals.length !== 1) throw new UsageError('logsift kb import FILE');
           return await kbImport(positionals[0]!, io);
         }
-        throw new UsageError('logsift kb check|import');
+        throw new UsageError('logsift kb check|import|compile');
       }
       case 'run': {
         const { runCommand } = await import('./run.js');
@@ -146,6 +166,10 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
         const { dlqCommand } = await import('./dlq.js');
         return await dlqCommand(argv.slice(1), io);
       }
+      case '--version':
+      case '-v':
+        io.out(`logsift ${version()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':

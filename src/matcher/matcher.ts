@@ -17,6 +17,10 @@ export interface MatcherOptions {
   ignoreCase?: boolean;
   /** Compiled-database cache directory; null disables it. Default: `defaultCacheDir()`. */
   cacheDir?: string | null;
+  /** Compile for a generic x86-64 target, loadable on any host (see buildDatabase). Default false. */
+  portable?: boolean;
+  /** Read-only directories of portable databases (an image's bundled KB). Default: `defaultPrebuiltDirs()`. */
+  prebuiltDirs?: readonly string[];
   onEvent?: (event: BuildEvent) => void;
 }
 
@@ -36,6 +40,11 @@ const NEWLINE = 0x0a;
 export function defaultCacheDir(): string {
   const env = process.env;
   return env['LOGSIFT_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'logsift');
+}
+
+/** `$LOGSIFT_KB_PREBUILT_DIR`, colon-separated; none by default. */
+export function defaultPrebuiltDirs(): string[] {
+  return (process.env['LOGSIFT_KB_PREBUILT_DIR'] ?? '').split(':').filter(Boolean);
 }
 
 export class Matcher {
@@ -64,6 +73,8 @@ export class Matcher {
     const built = await buildDatabase(native, kb.records, {
       ignoreCase: options.ignoreCase ?? true,
       cacheDir: options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir,
+      portable: options.portable ?? false,
+      prebuiltDirs: options.prebuiltDirs ?? defaultPrebuiltDirs(),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     const scanner = built.db ? new native.Scanner(built.db) : null;
