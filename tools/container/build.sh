@@ -67,12 +67,14 @@ if ! podman image exists "$base" || [ "$(podman image inspect --format '{{index 
   cat >Containerfile <<CONF
 FROM localhost/debian:bookworm-slim
 COPY stage/ /
+# Node.js 24+ links libatomic (the official images install libatomic1 too).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libatomic1 ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node && node -v && npm -v
 ENV NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca.crt npm_config_nodedir=/usr/local NODE_VERSION=$NODE_VERSION
 LABEL node.version=$NODE_VERSION
 CMD ["node"]
 CONF
-  podman build --quiet --pull=never -t "$base" . >/dev/null
+  podman build --quiet --pull=never --network=host -t "$base" . >/dev/null
   podman tag "$base" "$base-slim"
   rm -rf stage ./*.tgz; cd "$root"
 fi
