@@ -163,7 +163,8 @@ export async function buildDatabase(native: NativeBinding, records: readonly KbR
         options.onEvent?.({ type: 'cache-hit', file: candidate, ms: seconds * 1000 });
         return { ...hit, fromCache: true, seconds, cacheKey: candidateKey };
       }
-      options.onEvent?.({ type: 'cache-miss', file: candidate, reason: hit });
+      // Said for this host's file, as ever, and for a portable file only when there is one that is not used.
+      if (candidate === file || hit !== 'no cache file') options.onEvent?.({ type: 'cache-miss', file: candidate, reason: hit });
     }
   }
   const plan = await planPatterns(native, records, { ignoreCase: options.ignoreCase });
