@@ -143,9 +143,9 @@ Napi::FunctionReference* Database::constructor = nullptr;
 // Compiles in the libuv pool: a 2,500-pattern compile takes seconds and must not block the loop.
 class CompileWorker : public Napi::AsyncWorker {
  public:
-  CompileWorker(Napi::Env env, std::vector<Pattern> patterns)
+  CompileWorker(Napi::Env env, std::vector<Pattern> patterns, bool has_platform, hs_platform_info_t platform)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
-        patterns_(std::move(patterns)) {}
+        patterns_(std::move(patterns)), has_platform_(has_platform), platform_(platform) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -161,7 +161,7 @@ class CompileWorker : public Napi::AsyncWorker {
     hs_compile_error_t* err = nullptr;
     hs_error_t rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                                      static_cast<unsigned int>(patterns_.size()), HS_MODE_BLOCK,
-                                     nullptr, &db_, &err);
+                                     has_platform_ ? &platform_ : nullptr, &db_, &err);
     if (rc != HS_SUCCESS) {
       error_message_ = err != nullptr ? err->message : HsErrorName(rc);
       error_expression_ = err != nullptr ? err->expression : -1;
@@ -186,15 +186,32 @@ class CompileWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::vector<Pattern> patterns_;
+  bool has_platform_;
+  hs_platform_info_t platform_;
   hs_database_t* db_ = nullptr;
   std::string error_message_;
   int error_expression_ = -1;
 };
 
+// compile(patterns[, {tune, cpuFeatures}]): without a platform, for the host CPU; with one, for that
+// target (tune 0 and cpuFeatures 0 = a generic x86-64 database every host can load).
 Napi::Value CompileAsync(const Napi::CallbackInfo& info) {
   std::vector<Pattern> patterns;
   if (!ReadPatterns(info.Env(), info[0], &patterns)) return info.Env().Undefined();
-  CompileWorker* worker = new CompileWorker(info.Env(), std::move(patterns));
+  hs_platform_info_t platform{};
+  bool has_platform = info.Length() > 1 && info[1].IsObject();
+  if (has_platform) {
+    Napi::Object p = info[1].As<Napi::Object>();
+    Napi::Value tune = p.Get("tune");
+    Napi::Value features = p.Get("cpuFeatures");
+    if (!tune.IsNumber() || !features.IsNumber()) {
+      Napi::TypeError::New(info.Env(), "platform must be {tune: number, cpuFeatures: number}").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    platform.tune = tune.As<Napi::Number>().Uint32Value();
+    platform.cpu_features = static_cast<unsigned long long>(features.As<Napi::Number>().Int64Value());
+  }
+  CompileWorker* worker = new CompileWorker(info.Env(), std::move(patterns), has_platform, platform);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

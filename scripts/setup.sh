@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs everything logsift needs on a fresh Debian machine with Node 20, then builds it.
+# Installs everything logsift needs on a fresh Debian machine, then builds it.
 # Idempotent: each step is skipped when its result is already there.
+#   Node.js       22 is the floor, .nvmrc the target: when the machine's node is older than the floor
+#                 (or LOGSIFT_NODE=target), the target's official build is installed from the npm
+#                 registry (scripts/node.sh) and used for everything below and for every npm script
+#                 (node_modules/.bin/node links to it; npm puts that directory first on PATH)
 #   apt packages  libvectorscan-dev (or an installed libhyperscan-dev), build tools, and the real
 #                 tools the tests run against: kcat, prometheus/promtool, rsyslog-kafka
 #   syslog-ng     syslog-ng-core + syslog-ng-mod-rdkafka unpacked into the deps cache (Debian makes
@@ -34,15 +38,34 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+NODE_FLOOR=22
+NODE_TARGET=$(cat .nvmrc)
+if ! command -v npm >/dev/null; then
+  # Only to fetch the target from the npm registry: Debian's own Node.js is older than the floor.
+  log "installing Debian's nodejs and npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+machine_node="$(command -v node) $(node -v)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "setup: logsift needs Node.js 20 or newer (found $(node -v))" >&2
-  exit 1
+use_target=""
+if [ "$node_major" -lt "$NODE_FLOOR" ] || { [ "${LOGSIFT_NODE:-}" = target ] && [ "$(node -v)" != "v$NODE_TARGET" ]; }; then
+  nodedir=$(bash scripts/node.sh "$NODE_TARGET")
+  export PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir"
+  use_target=1
+  log "using Node.js $NODE_TARGET from $nodedir (the machine's node: $machine_node)"
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+shim=node_modules/.bin/node
+if [ -n "$use_target" ]; then
+  ln -sfn "$nodedir/bin/node" "$shim"
+elif [ -L "$shim" ]; then
+  rm "$shim"   # from an earlier set-up on an older machine Node
 fi
 
 addon=build/Release/logsift_hs.node

@@ -1,10 +1,11 @@
 /** `logsift kb check` and `logsift kb import`. */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import { KbValidationError, isLogsiftError } from '../errors.js';
 import { KbFilter, canonToRecord, checkRedos, filterReport, isCanon, loadRecords, parseRecordText, KnowledgeBase, type KbFilterSpec } from '../kb/index.js';
-import { exactEngineRuns, loadNative, planPatterns, summarize } from '../matcher/index.js';
-import type { Output } from './common.js';
+import { cacheFile, cacheKey, defaultCacheDir, exactEngineRuns, loadNative, planPatterns, summarize } from '../matcher/index.js';
+import { loadKbAndMatcher, stderrReporter, type Output } from './common.js';
 
 /**
  * Prints each compile class and every non-native record with its reason, and with a filter what it
@@ -76,5 +77,27 @@ export async function kbImport(file: string, io: Output): Promise<number> {
     return 1;
   }
   for (const { raw } of parsed) io.out(`${JSON.stringify(isCanon(raw) ? canonToRecord(raw) : raw)}\n`);
+  return 0;
+}
+
+/** Compiles the KB into the cache directory (for this host, or `portable` for any x86-64 host) and prints the file. */
+export async function kbCompile(
+  paths: readonly string[],
+  options: { ignoreCase: boolean; portable: boolean; cacheDir: string | undefined },
+  io: Output,
+): Promise<number> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const { kb, matcher } = await loadKbAndMatcher(
+    paths,
+    { allowInvalid: false, matcher: { ignoreCase: options.ignoreCase, cacheDir, portable: options.portable, prebuiltDirs: [] } },
+    stderrReporter(io),
+  );
+  const file = cacheFile(cacheDir, cacheKey(loadNative(), kb.records, options.ignoreCase, options.portable));
+  if (!existsSync(file)) {
+    io.err(`logsift: the compiled database was not written to ${file}\n`);
+    return 1;
+  }
+  io.out(`${file}\n`);
+  io.err(`logsift: ${kb.size} records, ${kb.version}, ${matcher.info.databaseBytes} bytes${options.portable ? ', portable x86-64' : ''}\n`);
   return 0;
 }

@@ -11,7 +11,8 @@ import { formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_EXACT_BUDGET_MS } from '../matcher/index.js';
 import { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
-import { kbCheck, kbImport } from './kb.js';
+import { commandHelp, version } from './help.js';
+import { kbCheck, kbCompile, kbImport } from './kb.js';
 import type { LintCheck } from '../kb/lint.js';
 import { KB_LOAD_FLAGS, filterFromFlags, kbLint, kbLoadOptions, kbSuggest, minerFor, shareFlag } from './kb-tools.js';
 import { runScan } from './scan.js';
@@ -34,7 +35,9 @@ Usage:
   logsift kb suggest --input FILE [--kb PATH]... [--top N] [--format text|json|records]
                     templates of the input's unmatched error lines, each with a draft record
   logsift kb import FILE               deadends.dev canons (JSON Lines) -> seed-format JSON Lines
+  logsift kb compile [--kb PATH]... [--portable] [--cache-dir DIR]   compile into the cache
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]
+  logsift --version | <command> --help
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 --input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576,
@@ -152,6 +155,11 @@ export const LINT_CHECKS: LintCheck[] = [];
 
 export async function main(argv: string[], io: Io = stdio()): Promise<number> {
   const [command, sub, ...rest] = argv;
+  const help = commandHelp(argv);
+  if (help !== null) {
+    io.out(help);
+    return 0;
+  }
   try {
     switch (command) {
       case 'scan':
@@ -169,12 +177,24 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
           const { values } = parseArgs({ args: rest, options: { ...KB_LOAD_FLAGS, input: { type: 'string' }, top: { type: 'string' }, format: { type: 'string' }, 'input-format': { type: 'string' }, fields: { type: 'string' } } });
           return await kbSuggest(values, io, positiveInt('top', values.top, 10));
         }
+        if (sub === 'compile') {
+          const { values } = parseArgs({
+            args: rest,
+            options: {
+              kb: { type: 'string', multiple: true },
+              'cache-dir': { type: 'string' },
+              portable: { type: 'boolean', default: false },
+              'case-sensitive': { type: 'boolean', default: false },
+            },
+          });
+          return await kbCompile(values.kb ?? [DEFAULT_KB], { ignoreCase: !values['case-sensitive'], portable: values.portable, cacheDir: values['cache-dir'] }, io);
+        }
         if (sub === 'import') {
           const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
           if (positionals.length !== 1) throw new UsageError('logsift kb import FILE');
           return await kbImport(positionals[0]!, io);
         }
-        throw new UsageError('logsift kb check|lint|suggest|import');
+        throw new UsageError('logsift kb check|lint|suggest|import|compile');
       }
       case 'run': {
         const { runCommand } = await import('./run.js');
@@ -184,6 +204,10 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
         const { dlqCommand } = await import('./dlq.js');
         return await dlqCommand(argv.slice(1), io);
       }
+      case '--version':
+      case '-v':
+        io.out(`logsift ${version()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':

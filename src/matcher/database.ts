@@ -4,6 +4,11 @@
  * Cache key: SHA-256 of the translation logic version, libhs version, CPU platform, the case default
  * and every (record id, regex). A file is used only if its header repeats that key and libhs accepts
  * the bytes; anything else (stale, foreign, truncated) is rebuilt and overwritten, never trusted.
+ *
+ * Portable databases (`portable: true`, `logsift kb compile --portable`) are compiled for a generic
+ * x86-64 target and keyed by that target instead of the host's CPU, so an image can ship one built
+ * elsewhere: when the host's own file is missing, a portable file in the cache or a prebuilt directory
+ * is loaded; if libhs refuses it on this host, the database is compiled as usual.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
@@ -11,7 +16,7 @@ import { join } from 'node:path';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KbRecord } from '../kb/index.js';
-import type { NativeBinding, NativeDatabase } from './native.js';
+import { PORTABLE_PLATFORM, type NativeBinding, type NativeDatabase } from './native.js';
 import { demoteAfterCompileFailure, planPatterns, type PlannedPattern } from './plan.js';
 
 /** Bump when translation or flag policy changes, so old cache files are not reused. */
@@ -34,6 +39,10 @@ export interface BuildOptions {
   onEvent?: (event: BuildEvent) => void;
   /** How often compile-progress events fire. Default 2000 ms. */
   progressIntervalMs?: number;
+  /** Compile for the generic x86-64 target (PORTABLE_PLATFORM) rather than this host's CPU. */
+  portable?: boolean;
+  /** Read-only directories searched for a portable database when the cache has none for this host. */
+  prebuiltDirs?: readonly string[];
 }
 
 export interface BuiltDatabase {
@@ -50,11 +59,17 @@ interface CacheHeader {
   plan: PlannedPattern[];
 }
 
-export function cacheKey(native: NativeBinding, records: readonly KbRecord[], ignoreCase: boolean): string {
+export function cacheKey(native: NativeBinding, records: readonly KbRecord[], ignoreCase: boolean, portable = false): string {
   const h = createHash('sha256');
-  h.update(`${LOGIC_VERSION}\n${native.version}\n${JSON.stringify(native.platform())}\n${ignoreCase}\n`);
+  const platform = portable ? { portable: PORTABLE_PLATFORM } : native.platform();
+  h.update(`${LOGIC_VERSION}\n${native.version}\n${JSON.stringify(platform)}\n${ignoreCase}\n`);
   for (const r of records) h.update(`${r.id}\0${r.regex}\n`);
   return h.digest('hex');
+}
+
+/** The file a database with this key is cached in. */
+export function cacheFile(cacheDir: string, key: string): string {
+  return join(cacheDir, `${key.slice(0, 32)}.lsdb`);
 }
 
 async function readCache(native: NativeBinding, file: string, key: string, records: readonly KbRecord[]): Promise<{ plan: PlannedPattern[]; db: NativeDatabase | null } | string> {
@@ -113,7 +128,7 @@ async function compileWithProgress(native: NativeBinding, plan: PlannedPattern[]
       options.progressIntervalMs ?? 2000,
     );
     try {
-      const db = await native.compile(patterns);
+      const db = await (options.portable ? native.compile(patterns, PORTABLE_PLATFORM) : native.compile(patterns));
       options.onEvent?.({ type: 'compile-done', patterns: patterns.length, ms: Date.now() - started, bytes: db.size() });
       return db;
     } catch (err) {
@@ -130,17 +145,27 @@ async function compileWithProgress(native: NativeBinding, plan: PlannedPattern[]
 }
 
 export async function buildDatabase(native: NativeBinding, records: readonly KbRecord[], options: BuildOptions): Promise<BuiltDatabase> {
-  const key = cacheKey(native, records, options.ignoreCase);
-  const file = options.cacheDir ? join(options.cacheDir, `${key.slice(0, 32)}.lsdb`) : null;
+  const portable = options.portable ?? false;
+  const key = cacheKey(native, records, options.ignoreCase, portable);
+  const file = options.cacheDir ? cacheFile(options.cacheDir, key) : null;
   const started = process.hrtime.bigint();
-  if (file) {
-    const hit = await readCache(native, file, key, records);
-    if (typeof hit !== 'string') {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      options.onEvent?.({ type: 'cache-hit', file, ms: seconds * 1000 });
-      return { ...hit, fromCache: true, seconds, cacheKey: key };
+  if (file && options.cacheDir) {
+    // This host's own file first, then a portable one (cache, then prebuilt directories).
+    const candidates: [string, string][] = [[file, key]];
+    if (!portable) {
+      const portableKey = cacheKey(native, records, options.ignoreCase, true);
+      for (const dir of [options.cacheDir, ...(options.prebuiltDirs ?? [])]) candidates.push([cacheFile(dir, portableKey), portableKey]);
     }
-    options.onEvent?.({ type: 'cache-miss', file, reason: hit });
+    for (const [candidate, candidateKey] of candidates) {
+      const hit = await readCache(native, candidate, candidateKey, records);
+      if (typeof hit !== 'string') {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        options.onEvent?.({ type: 'cache-hit', file: candidate, ms: seconds * 1000 });
+        return { ...hit, fromCache: true, seconds, cacheKey: candidateKey };
+      }
+      // Said for this host's file, as ever, and for a portable file only when there is one that is not used.
+      if (candidate === file || hit !== 'no cache file') options.onEvent?.({ type: 'cache-miss', file: candidate, reason: hit });
+    }
   }
   const plan = await planPatterns(native, records, { ignoreCase: options.ignoreCase });
   const db = await compileWithProgress(native, plan, options);

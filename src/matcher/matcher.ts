@@ -18,6 +18,10 @@ export interface MatcherOptions {
   ignoreCase?: boolean;
   /** Compiled-database cache directory; null disables it. Default: `defaultCacheDir()`. */
   cacheDir?: string | null;
+  /** Compile for a generic x86-64 target, loadable on any host (see buildDatabase). Default false. */
+  portable?: boolean;
+  /** Read-only directories of portable databases (an image's bundled KB). Default: `defaultPrebuiltDirs()`. */
+  prebuiltDirs?: readonly string[];
   onEvent?: (event: BuildEvent) => void;
   /** Time budget of one message's exact-engine work (confirm, fallback; spans separately). Default 50 ms. */
   exactBudgetMs?: number;
@@ -49,6 +53,11 @@ export function defaultCacheDir(): string {
   return env['LOGSIFT_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'logsift');
 }
 
+/** `$LOGSIFT_KB_PREBUILT_DIR`, colon-separated; none by default. */
+export function defaultPrebuiltDirs(): string[] {
+  return (process.env['LOGSIFT_KB_PREBUILT_DIR'] ?? '').split(':').filter(Boolean);
+}
+
 export class Matcher {
   readonly plan: readonly PlannedPattern[];
   readonly info: MatcherInfo;
@@ -75,6 +84,8 @@ export class Matcher {
     const built = await buildDatabase(native, kb.records, {
       ignoreCase: options.ignoreCase ?? true,
       cacheDir: options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir,
+      portable: options.portable ?? false,
+      prebuiltDirs: options.prebuiltDirs ?? defaultPrebuiltDirs(),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
     const scanner = built.db ? new native.Scanner(built.db) : null;

@@ -35,6 +35,15 @@ export interface NativeCheckResult {
   maxWidth?: number | null;
 }
 
+/** A Hyperscan compile target (hs_platform_info_t). */
+export interface NativePlatform {
+  tune: number;
+  cpuFeatures: number;
+}
+
+/** Generic tuning, no optional CPU features: a database every x86-64 host that runs libhs can load. */
+export const PORTABLE_PLATFORM: NativePlatform = Object.freeze({ tune: 0, cpuFeatures: 0 });
+
 export interface NativeDatabase {
   serialize(): Buffer;
   size(): number;
@@ -48,7 +57,8 @@ export interface NativeScanner {
 
 export interface NativeBinding {
   version: string;
-  compile(patterns: readonly NativePattern[]): Promise<NativeDatabase>;
+  /** For the host CPU, or for `platform` (see PORTABLE_PLATFORM). */
+  compile(patterns: readonly NativePattern[], platform?: NativePlatform): Promise<NativeDatabase>;
   check(patterns: readonly NativePattern[]): Promise<NativeCheckResult[]>;
   deserialize(bytes: Buffer): NativeDatabase;
   serializedInfo(bytes: Buffer): string | null;

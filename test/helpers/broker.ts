@@ -124,6 +124,10 @@ export class MockCluster implements TestCluster {
     return new MockCluster(child, m[1]!, lines);
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   get brokers(): string[] {
     return this.bootstrap.split(',');
   }
