@@ -13,6 +13,8 @@ export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Ends the process; only the real CLI passes it (in-process callers get the code returned). */
+  exit?: (code: number) => void;
 }
 
 /** Everything a command touches of the process, so tests run commands in-process. */

@@ -30,7 +30,7 @@ Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 `;
 
 function stdio(): Io {
-  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdout: process.stdout, stdin: process.stdin };
+  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdout: process.stdout, stdin: process.stdin, exit: (code) => process.exit(code) };
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 
 import type { Enricher, EventSource, InputFormat, LogsiftEvent } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
+import type { MatchedSignature } from '../kafka/observer.js';
 import { readLines } from './line-reader.js';
 
 export interface ScanOptions {
@@ -31,7 +32,7 @@ export interface ScanSummary {
 
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
-  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }) => void;
+  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; errors: number }) => void;
 }
 
 function formatText(e: LogsiftEvent): string {
@@ -82,7 +83,7 @@ export async function runScan(
   const flush = async (): Promise<void> => {
     const t0 = process.hrtime.bigint();
     const results = texts.length > 0 ? enricher.enrichBatch(texts, sources) : [];
-    const primaryIndexes: number[] = [];
+    const primaries: MatchedSignature[] = [];
     // Keep input order: errors and events are interleaved by line number.
     let ei = 0;
     for (const r of results) {
@@ -95,7 +96,7 @@ export async function runScan(
       if (r.matched) {
         matched++;
         const id = r.signatureId!;
-        primaryIndexes.push(r.ranked[0]!.index);
+        primaries.push(enricher.kb.records[r.ranked[0]!.index]!);
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       if (r.matched || options.emit === 'all') {
@@ -105,7 +106,7 @@ export async function runScan(
       }
     }
     for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
-    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, errors: pendingErrors.length });
+    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaries, errors: pendingErrors.length });
     lines += pendingErrors.length;
     texts = [];
     sources = [];

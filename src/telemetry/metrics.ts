@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
 
 import type { KnowledgeBase } from '../kb/index.js';
-import type { BatchReport, PipelineObserver, ReadinessState } from '../kafka/observer.js';
+import type { BatchReport, MatchedSignature, PipelineObserver, ReadinessState } from '../kafka/observer.js';
 import type { MatcherInfo } from '../matcher/index.js';
 
 export interface MetricsOptions {
@@ -21,6 +21,9 @@ function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   return r;
 }
+
+export const UNEXPECTED_SOURCES = ['unhandled_rejection', 'uncaught_exception', 'http'] as const;
+export type UnexpectedSource = (typeof UNEXPECTED_SOURCES)[number];
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -50,6 +53,7 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly kbBuildSeconds = new Gauge({ name: 'logsift_knowledge_base_build_seconds', help: 'Seconds the last KB load spent compiling, or loading the cached database.', labelNames: ['source'] as const, registers: this.registers });
   readonly kbReloads = new Counter({ name: 'logsift_knowledge_base_reloads_total', help: 'Knowledge-base (re)loads by result (success, failure).', labelNames: ['result'] as const, registers: this.registers });
   readonly kbLastReloadSuccess = new Gauge({ name: 'logsift_knowledge_base_last_reload_success', help: '1 if the last KB (re)load succeeded, else 0.', registers: this.registers });
+  readonly unexpectedErrors = new Counter({ name: 'logsift_unexpected_errors_total', help: 'Failures no code path expected (unhandled rejections, HTTP handler errors): each one is a bug, logged with its stack.', labelNames: ['source'] as const, registers: this.registers });
   readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
 
   constructor(private readonly options: MetricsOptions) {
@@ -64,6 +68,7 @@ export class LogsiftMetrics implements PipelineObserver {
     for (const outcome of ['matched', 'unmatched', 'dead_lettered']) this.messages.inc({ outcome }, 0);
     this.eventsProduced.inc(0);
     this.produceErrors.inc(0);
+    for (const source of UNEXPECTED_SOURCES) this.unexpectedErrors.inc({ source }, 0);
   }
 
   /** The exposition in OpenMetrics (with exemplars) or the Prometheus text format. */
@@ -121,17 +126,22 @@ export class LogsiftMetrics implements PipelineObserver {
     this.kbLastReloadSuccess.set(ok ? 1 : 0);
   }
 
-  /** Counts primary matches by record index; exemplars carry the trace id when one is active. */
-  countMatches(primaries: readonly number[], traceId?: string): void {
-    const kb = this.kb;
-    if (!kb || primaries.length === 0) return;
-    const counts = new Map<number, number>();
-    for (const p of primaries) counts.set(p, (counts.get(p) ?? 0) + 1);
-    const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
-    for (const [index, value] of counts) {
-      const r = kb.records[index]!;
+  /**
+   * Counts primary matches. They carry their records (id, domain, category) from the KB they were
+   * matched with, so a reload between the scan and this call cannot count another signature.
+   */
+  countMatches(primaries: readonly MatchedSignature[], traceId?: string): void {
+    if (primaries.length === 0) return;
+    const counts = new Map<string, { labels: Record<string, string>; value: number }>();
+    for (const r of primaries) {
       const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
       const key = JSON.stringify(labels);
+      const c = counts.get(key);
+      if (c) c.value++;
+      else counts.set(key, { labels, value: 1 });
+    }
+    const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
+    for (const [key, { labels, value }] of counts) {
       if (!this.seen.has(key)) this.seen.set(key, labels);
       (this.matches as Counter<string>).inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
     }
@@ -154,12 +164,16 @@ export class LogsiftMetrics implements PipelineObserver {
   }
 
   /** For `logsift scan --http-port`: the same counters without Kafka. */
-  scanBatch(b: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; errors: number }): void {
-    this.countMatches(b.primaryIndexes);
-    this.messages.inc({ outcome: 'matched' }, b.primaryIndexes.length);
-    this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaryIndexes.length);
+  scanBatch(b: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; errors: number }): void {
+    this.countMatches(b.primaries);
+    this.messages.inc({ outcome: 'matched' }, b.primaries.length);
+    this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaries.length);
     this.scannedBytes.inc(b.bytes);
     this.scanDuration.observe(b.seconds);
+  }
+
+  unexpectedError(source: UnexpectedSource): void {
+    this.unexpectedErrors.inc({ source });
   }
 
   produceError(): void {
