@@ -111,7 +111,6 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       notReadyReason: () => phase,
       enricher: () => current.enricher,
       onError: (err) => {
-        metrics.unexpectedError('http');
         logger.error({ err, code: 'LOGSIFT_UNEXPECTED' }, 'HTTP handler failed (a bug in logsift: please report it); answered 500');
       },
     });

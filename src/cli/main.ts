@@ -97,7 +97,14 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port must be a port number (got "${values['http-port']}")`);
     metrics = new LogsiftMetrics({ signatureLabel: true });
     metrics.setKnowledgeBase(kb, matcher.info);
-    http = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true }), enricher: () => enricher });
+    http = createHttpServer({
+      metrics,
+      readiness: () => ({ kbLoaded: true }),
+      enricher: () => enricher,
+      onError: (err) => {
+        io.err(`logsift: HTTP handler failed (a bug in logsift: please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+      },
+    });
     const addr = await listen(http, port, '127.0.0.1');
     io.err(`logsift: serving /metrics on http://127.0.0.1:${addr.port}/metrics\n`);
   }

@@ -27,7 +27,7 @@ export interface HttpDeps {
   /** Which endpoints this listener serves. Default 'all'. */
   routes?: HttpRoutes;
   limits?: Partial<HttpLimits>;
-  /** An unexpected handler failure (answered 500): the owner logs and counts it. */
+  /** An unexpected handler failure (answered 500, counted in logsift_unexpected_errors_total): the owner logs it. */
   onError?: (err: unknown) => void;
 }
 
@@ -238,7 +238,8 @@ export function createHttpServer(deps: HttpDeps): Server {
           sendError(req, res, err.status, err.message, err.headers);
           return;
         }
-        // Not a bad request: a bug or a failing dependency. Logged and counted by the owner.
+        // Not a bad request: a bug or a failing dependency. Counted here, logged by the owner.
+        deps.metrics.unexpectedError('http');
         deps.onError?.(err);
         sendError(req, res, 500, 'internal error');
       });

@@ -3,6 +3,8 @@
  * processes: Kafka never reachable → not ready, then exit 3 after kafka.startTimeout; SIGTERM while
  * starting → exits at once; shutdown past the grace period, or a second signal → exit 4.
  */
+import { createServer, type AddressInfo } from 'node:net';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MockCluster } from '../helpers/broker.js';
@@ -65,6 +67,28 @@ describe('daemon lifecycle', () => {
     expect(failed.producerConnected).toBe(false);
     expect(d.hasLog(/Kafka start failed; retrying/)).toBe(true);
     expect(await exitWithin(d, 60_000)).toBe(3);
+  });
+
+  it('serves the lookup API on its own listener when http.api.port is set, and only there', async () => {
+    const d = await daemon([`127.0.0.1:${await freePort()}`], { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_HTTP_API_PORT: '0' });
+    const apiPort = (await waitFor(() => d.logs.find((l) => typeof l['apiPort'] === 'number'), 'the API listener'))['apiPort'] as number;
+    const api = (path: string) => fetch(`http://127.0.0.1:${apiPort}${path}`);
+    expect((await api('/v1/signatures/kubernetes/oomkilled')).status).toBe(200);
+    expect((await api('/metrics')).status).toBe(404);
+    expect((await d.get('/v1/signatures/kubernetes/oomkilled')).status).toBe(404);
+    expect((await d.get('/metrics')).status).toBe(200);
+    d.kill('SIGTERM');
+    expect(await exitWithin(d, 20_000)).toBe(0);
+  });
+
+  it('exits 1 when a listener cannot bind', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => taken.close(() => r())));
+    const d = await daemon([`127.0.0.1:${await freePort()}`], { LOGSIFT_HTTP_API_PORT: String((taken.address() as AddressInfo).port) });
+    expect(await exitWithin(d, 30_000)).toBe(1);
+    expect(d.logs.find((l) => l.level === 60)?.msg).toBe('logsift run failed to start');
+    expect(d.hasLog(/EADDRINUSE/)).toBe(true);
   });
 
   describe('shutdown', () => {

@@ -132,6 +132,8 @@ describe('hostile and malformed requests', () => {
     expect(r.status).toBe(500);
     expect(await r.json()).toEqual({ error: 'internal error' });
     expect(errors).toEqual([new Error('registry exploded')]);
+    vi.restoreAllMocks();
+    expect((await broken.expose(false)).body).toContain('logsift_unexpected_errors_total{source="http"} 1');
     expect(await healthy(p)).toBe(200);
   });
 
