@@ -147,13 +147,19 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       if (left <= 0) return 'timeout';
       // kafkajs retries connections on its own and may never give up (the idempotent producer):
       // the deadline and the abort signal bound every attempt.
+      const bound = new AbortController();
+      const onAbort = (): void => bound.abort();
+      abort?.addEventListener('abort', onAbort, { once: true });
       const outcome = await Promise.race([
         daemon.start().then(
           () => 'started' as const,
           (err: unknown) => err,
         ),
-        delay(left, abort).then(() => (abort?.aborted ? ('aborted' as const) : ('timeout' as const))),
+        delay(left, bound.signal).then(() => (abort?.aborted ? ('aborted' as const) : ('timeout' as const))),
       ]);
+      // Cancels the deadline timer when the attempt settled first.
+      bound.abort();
+      abort?.removeEventListener('abort', onAbort);
       if (outcome === 'started') {
         phase = null;
         logger.info({ attempt }, 'connected to Kafka');
