@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The default, stated so nobody turns it off: an unhandled rejection or uncaught exception in a
+    // test process fails the run (the daemon's own process guard logs and goes on; tests must not).
+    dangerouslyIgnoreUnhandledErrors: false,
     projects: [
       {
         test: {

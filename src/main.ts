@@ -1,7 +1,16 @@
 /**
  * Composition root of the daemon: configuration → dependencies → start → signals.
- * SIGTERM/SIGINT: graceful stop within the grace period; a second signal exits at once.
- * SIGHUP: reload the knowledge base (the old one stays on failure).
+ *
+ * Lifecycle rule (every path ends; see README "Daemon lifecycle"):
+ * - A bad configuration or KB, or an HTTP port that cannot be bound: exit 1 at once.
+ * - Kafka: /healthz is 200 and /readyz 503 with the reason while logsift retries (backoff) to connect
+ *   the producer and start the consumer group; if that has not succeeded within `kafka.startTimeout`
+ *   it exits 3. After the first start it never exits on its own: outages show as not ready.
+ * - SIGTERM/SIGINT (also while starting): stop fetching, finish and commit in-flight chunks, leave the
+ *   group, exit 0; past `shutdownGracePeriod`, or on a second signal, exit 4 at once.
+ * - Exactly-once delivery fenced by another instance: stop and exit 5.
+ * - SIGHUP: reload the knowledge base (the old one stays on failure).
+ * This module only resolves exit codes; the CLI shell ends the process with them.
  */
 import type { Server } from 'node:http';
 
@@ -11,10 +20,11 @@ import type { Logger } from 'pino';
 import { AlertForwarder } from './alerts/index.js';
 import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
+import { EXIT_CODES } from './cli/exit-codes.js';
 import type { Config } from './config/index.js';
 import { redact } from './config/index.js';
 import { Enricher, textFormat } from './enrich/index.js';
-import { createHttpServer, listen } from './http/index.js';
+import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
 import { checkRedosAsync } from './kb/index.js';
 import { exactEngineRuns, type Matcher } from './matcher/index.js';
@@ -23,10 +33,17 @@ import { LogsiftMetrics, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
   daemon: Daemon;
+  /** The listener of /metrics, /healthz, /readyz (and the lookup API unless it has its own). */
   http: Server | null;
   httpPort: number | null;
+  /** The lookup API's own listener, when `http.api.port` is set. */
+  apiHttp: Server | null;
+  apiPort: number | null;
   metrics: LogsiftMetrics;
+  /** Connects to Kafka, retrying with backoff; resolves with how it ended (see the lifecycle rule). */
+  start(abort?: AbortSignal): Promise<'started' | 'timeout' | 'aborted'>;
   reload(): Promise<boolean>;
+  /** Stops the daemon and closes the listeners. */
   stop(): Promise<void>;
 }
 
@@ -77,14 +94,44 @@ async function logRedos(kbVersion: string, matcher: Matcher, logger: Logger): Pr
   }
 }
 
-export async function startDaemon(config: Config, logger: Logger = createLogger(config.log.level)): Promise<RunningDaemon> {
-  logger.info({ config: redact(config) }, 'starting logsift run');
-  const metrics = new LogsiftMetrics({
+/** The daemon's metrics, with the resource labels of `metrics.labels` and their cap. */
+export function daemonMetrics(config: Config, logger: Logger): LogsiftMetrics {
+  return new LogsiftMetrics({
     signatureLabel: config.metrics.signatureLabel,
     resourceLabels: config.metrics.labels,
     labelValueLimit: config.metrics.labelValueLimit,
     onLabelOverflow: (label, limit) => logger.warn({ code: 'LOGSIFT_METRIC_LABEL_OVERFLOW', label, limit }, `metric label ${label} reached ${limit} distinct values; further new values are counted as "other"`),
   });
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  metrics?: LogsiftMetrics;
+}
+
+function delay(ms: number, abort?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      abort?.removeEventListener('abort', done);
+      resolve();
+    }
+    abort?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function closeServer(server: Server | null): Promise<void> {
+  if (!server) return;
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Loads the KB, opens the HTTP listeners and builds the daemon; Kafka is started by `start()`. */
+export async function startDaemon(config: Config, options: StartOptions = {}): Promise<RunningDaemon> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  logger.info({ config: redact(config) }, 'starting logsift run');
+  const metrics = options.metrics ?? daemonMetrics(config, logger);
   let current = await buildEnricher(config, logger);
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbDropped(current.dropped);
@@ -106,6 +153,8 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
       : {}),
   });
   metrics.state(daemon.readiness);
+  /** Why /readyz says 503 beyond its components: starting (with the last error) or shutting down. */
+  let phase: string | null = 'starting: connecting to Kafka';
 
   const forwarder = config.alerts.forwardUrl
     ? new AlertForwarder(
@@ -118,21 +167,78 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
         },
       )
     : null;
-  let http: Server | null = null;
-  let httpPort: number | null = null;
-  if (config.http.enabled) {
-    http = createHttpServer({
+  const serve = async (routes: HttpRoutes, port: number, host: string): Promise<{ server: Server; port: number }> => {
+    const server = createHttpServer({
       metrics,
+      routes,
       readiness: () => ({ ...daemon.readiness }),
+      notReadyReason: () => phase,
       enricher: () => current.enricher,
       alerts: { textLabels: config.alerts.textLabels, forwarder },
       ...(miner ? { unmatched: (n: number) => miner.view(n) } : {}),
+      onError: (err) => {
+        logger.error({ err, code: 'LOGSIFT_UNEXPECTED' }, 'HTTP handler failed (a bug in logsift: please report it); answered 500');
+      },
     });
-    httpPort = (await listen(http, config.http.port, config.http.host)).port;
-    logger.info({ port: httpPort }, 'serving /metrics, /healthz, /readyz, /v1/signatures, /v1/match, /v1/unmatched');
+    const addr = await listen(server, port, host);
+    return { server, port: addr.port };
+  };
+  let http: Server | null = null;
+  let httpPort: number | null = null;
+  let apiHttp: Server | null = null;
+  let apiPort: number | null = null;
+  try {
+    if (config.http.enabled) {
+      const api = config.http.api;
+      const separate = api.enabled && api.port !== null;
+      ({ server: http, port: httpPort } = await serve(api.enabled && !separate ? 'all' : 'ops', config.http.port, config.http.host));
+      logger.info({ port: httpPort, host: config.http.host }, `serving /metrics, /healthz, /readyz${api.enabled && !separate ? ', /v1/signatures, /v1/match, /v1/alertmanager, /v1/unmatched' : ''}`);
+      if (separate) {
+        ({ server: apiHttp, port: apiPort } = await serve('api', api.port!, api.host));
+        logger.info({ apiPort, host: api.host }, 'lookup API (/v1/signatures, /v1/match) on its own listener');
+      }
+    }
+  } catch (err) {
+    await Promise.all([closeServer(http), closeServer(apiHttp)]);
+    throw err;
   }
 
-  await daemon.start();
+  const start = async (abort?: AbortSignal): Promise<'started' | 'timeout' | 'aborted'> => {
+    const timeoutMs = config.kafka.startTimeout;
+    const deadline = Date.now() + timeoutMs;
+    let backoff = 500;
+    for (let attempt = 1; ; attempt++) {
+      if (abort?.aborted) return 'aborted';
+      const left = deadline - Date.now();
+      if (left <= 0) return 'timeout';
+      // kafkajs retries connections on its own and may never give up (the idempotent producer):
+      // the deadline and the abort signal bound every attempt.
+      const bound = new AbortController();
+      const onAbort = (): void => bound.abort();
+      abort?.addEventListener('abort', onAbort, { once: true });
+      const outcome = await Promise.race([
+        daemon.start().then(
+          () => 'started' as const,
+          (err: unknown) => err,
+        ),
+        delay(left, bound.signal).then(() => (abort?.aborted ? ('aborted' as const) : ('timeout' as const))),
+      ]);
+      // Cancels the deadline timer when the attempt settled first.
+      bound.abort();
+      abort?.removeEventListener('abort', onAbort);
+      if (outcome === 'started') {
+        phase = null;
+        logger.info({ attempt }, 'connected to Kafka');
+        return 'started';
+      }
+      if (outcome === 'timeout' || outcome === 'aborted') return outcome;
+      const err = outcome as Error;
+      phase = `starting: Kafka start attempt ${attempt} failed: ${err.message}`;
+      logger.warn({ err, code: 'LOGSIFT_KAFKA', attempt, retry_ms: backoff, deadline_ms: Math.max(0, deadline - Date.now()) }, 'Kafka start failed; retrying');
+      await delay(Math.min(backoff, Math.max(0, deadline - Date.now())), abort);
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  };
 
   let reloading: Promise<boolean> | null = null;
   const reload = (): Promise<boolean> =>
@@ -157,53 +263,100 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
     })());
 
   const stop = async (): Promise<void> => {
-    await daemon.stop();
-    await forwarder?.close(2_000);
-    if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));
+    phase = 'shutting down';
+    try {
+      await daemon.stop();
+      await forwarder?.close(2_000);
+    } finally {
+      await Promise.all([closeServer(http), closeServer(apiHttp)]);
+    }
   };
-  return { daemon, http, httpPort, metrics, reload, stop };
+  return { daemon, http, httpPort, apiHttp, apiPort, metrics, start, reload, stop };
 }
 
-/** Exit code of an instance fenced by another one (exactly-once delivery). */
-export const EXIT_FENCED = 3;
-
-/** Installs signal handlers for a running daemon; resolves with the exit code. */
-export function handleSignals(running: RunningDaemon, config: Config, logger: Logger): Promise<number> {
+/**
+ * Installs the signal handlers, starts Kafka and resolves with the exit code once the process should
+ * end (the lifecycle rule above). SIGHUP reloads the KB at any time.
+ */
+export function superviseDaemon(running: RunningDaemon, config: Config, logger: Logger): Promise<number> {
   return new Promise((resolve) => {
+    const starting = new AbortController();
     let stopping = false;
-    const onStop = (signal: string, code = 0): void => {
+    let settled = false;
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      process.off('SIGHUP', onHup);
+      resolve(code);
+    };
+    const onStop = (signal: string): void => {
       if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
-        resolve(code || 1);
+        logger.warn({ signal, exit_code: EXIT_CODES.shutdownForced }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
+        finish(EXIT_CODES.shutdownForced);
         return;
       }
       stopping = true;
+      starting.abort();
       logger.info({ signal, grace_ms: config.shutdownGracePeriod }, 'shutting down');
       const timer = setTimeout(() => {
-        logger.error({ grace_ms: config.shutdownGracePeriod }, 'shutdown grace period exceeded; exiting; uncommitted work is re-delivered on restart');
-        resolve(code || 1);
+        logger.error({ grace_ms: config.shutdownGracePeriod, exit_code: EXIT_CODES.shutdownForced }, 'shutdown grace period exceeded; exiting; uncommitted work is re-delivered on restart');
+        finish(EXIT_CODES.shutdownForced);
       }, config.shutdownGracePeriod);
       running.stop().then(
         () => {
           clearTimeout(timer);
           logger.info('stopped cleanly');
-          resolve(code);
+          finish(EXIT_CODES.ok);
         },
         (err: unknown) => {
           clearTimeout(timer);
           logger.error({ err }, 'error while stopping');
-          resolve(code || 1);
+          finish(EXIT_CODES.failure);
         },
       );
     };
-    // Fenced (exactly-once): another instance owns the work; stop and exit 3 so that the
-    // orchestrator restarts this one as a fresh group member.
-    void running.daemon.fatal.then(() => onStop('fenced', EXIT_FENCED));
-    process.on('SIGTERM', () => onStop('SIGTERM'));
-    process.on('SIGINT', () => onStop('SIGINT'));
-    process.on('SIGHUP', () => {
+    const onTerm = (): void => onStop('SIGTERM');
+    const onInt = (): void => onStop('SIGINT');
+    const onHup = (): void => {
       logger.info('SIGHUP: reloading the knowledge base');
       void running.reload();
+    };
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGHUP', onHup);
+    // Fenced (exactly-once): another instance owns the work; stop and exit so that the orchestrator
+    // restarts this one as a fresh group member.
+    void running.daemon.fatal.then(() => {
+      if (stopping) return;
+      stopping = true;
+      starting.abort();
+      logger.error({ code: 'LOGSIFT_FENCED', exit_code: EXIT_CODES.fenced }, 'fenced by another instance: stopping');
+      const timer = setTimeout(() => finish(EXIT_CODES.fenced), config.shutdownGracePeriod);
+      void running
+        .stop()
+        .catch((err: unknown) => logger.warn({ err }, 'error while stopping after being fenced'))
+        .finally(() => {
+          clearTimeout(timer);
+          finish(EXIT_CODES.fenced);
+        });
+    });
+
+    void running.start(starting.signal).then((outcome) => {
+      if (outcome !== 'timeout' || stopping) return;
+      const message = `Kafka did not accept the producer and the consumer group within kafka.startTimeout (${config.kafka.startTimeout} ms); exiting with ${EXIT_CODES.startTimeout}`;
+      logger.fatal({ code: 'LOGSIFT_KAFKA', brokers: config.kafka.brokers, exit_code: EXIT_CODES.startTimeout }, message);
+      stopping = true;
+      // Best effort within the grace period: the exit code says what happened either way.
+      const timer = setTimeout(() => finish(EXIT_CODES.startTimeout), config.shutdownGracePeriod);
+      void running
+        .stop()
+        .catch((err: unknown) => logger.warn({ err }, 'error while cleaning up after the start timeout'))
+        .finally(() => {
+          clearTimeout(timer);
+          finish(EXIT_CODES.startTimeout);
+        });
     });
   });
 }

@@ -9,6 +9,8 @@ export { DEFAULT_KB, PACKAGE_ROOT, loadKbAndMatcher, type KbLoadReporter } from 
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Ends the process; only the real CLI passes it (in-process callers get the code returned). */
+  exit?: (code: number) => void;
 }
 
 /** Everything a command touches of the process, so tests run commands in-process. */

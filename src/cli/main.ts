@@ -48,7 +48,7 @@ $LOGSIFT_KB_EXCLUDE (comma-separated).
 `;
 
 function stdio(): Io {
-  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdout: process.stdout, stdin: process.stdin };
+  return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), stdout: process.stdout, stdin: process.stdin, exit: (code) => process.exit(code) };
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -120,7 +120,14 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port must be a port number (got "${values['http-port']}")`);
     metrics = new LogsiftMetrics({ signatureLabel: true });
     metrics.setKnowledgeBase(kb, matcher.info);
-    http = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true }), enricher: () => enricher });
+    http = createHttpServer({
+      metrics,
+      readiness: () => ({ kbLoaded: true }),
+      enricher: () => enricher,
+      onError: (err) => {
+        io.err(`logsift: HTTP handler failed (a bug in logsift: please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+      },
+    });
     const addr = await listen(http, port, '127.0.0.1');
     io.err(`logsift: serving /metrics on http://127.0.0.1:${addr.port}/metrics\n`);
   }

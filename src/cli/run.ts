@@ -2,9 +2,11 @@
 import { parseArgs } from 'node:util';
 
 import { loadConfig } from '../config/index.js';
-import { handleSignals, startDaemon } from '../main.js';
+import { daemonMetrics, startDaemon, superviseDaemon } from '../main.js';
 import { createLogger } from '../telemetry/index.js';
 import type { Output } from './common.js';
+import { EXIT_CODES } from './exit-codes.js';
+import { installProcessGuard } from './process-guard.js';
 
 const FLAGS: Record<string, { path: string[]; list?: boolean; number?: boolean }> = {
   brokers: { path: ['kafka', 'brokers'], list: true },
@@ -42,12 +44,21 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   }
   const config = loadConfig({ ...(values.config ? { file: values.config } : {}), overrides });
   const logger = createLogger(config.log.level);
+  const metrics = daemonMetrics(config, logger);
+  // The process-level policy belongs to whoever owns the process (not to in-process callers).
+  const unguard = io.exit ? installProcessGuard({ logger, count: (source) => metrics.unexpectedError(source), exit: io.exit }) : () => undefined;
+  let code: number;
   try {
-    const running = await startDaemon(config, logger);
-    return await handleSignals(running, config, logger);
+    const running = await startDaemon(config, { logger, metrics });
+    code = await superviseDaemon(running, config, logger);
   } catch (err) {
-    logger.fatal({ err, code: (err as { code?: string }).code }, 'logsift run failed to start');
+    logger.fatal({ err, code: (err as { code?: string }).code, exit_code: EXIT_CODES.failure }, 'logsift run failed to start');
     io.err(`logsift: ${(err as Error).message}\n`);
-    return 1;
+    code = EXIT_CODES.failure;
+  } finally {
+    unguard();
   }
+  // Whatever is still open (a kafkajs retry loop, a socket) must not keep the process alive.
+  io.exit?.(code);
+  return code;
 }

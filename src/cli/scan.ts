@@ -8,6 +8,7 @@ import { once } from 'node:events';
 
 import type { Enricher, FileSource, InputFormat, LogsiftEvent, MessageInput } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
+import type { MatchedSignature } from '../kafka/observer.js';
 import { readLines } from './line-reader.js';
 
 export interface ScanOptions {
@@ -32,7 +33,7 @@ export interface ScanSummary {
 
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
-  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; weak: number; errors: number }) => void;
+  onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; weak: number; errors: number }) => void;
   /** Called per batch with the lines that matched nothing (`--suggest` mines them). */
   onUnmatched?: (lines: string[]) => void;
 }
@@ -84,7 +85,7 @@ export async function runScan(
     const t0 = process.hrtime.bigint();
     // The one per-message path (Enricher.process): exactly one outcome per line, in input order.
     const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line' }) : [];
-    const primaryIndexes: number[] = [];
+    const primaries: MatchedSignature[] = [];
     let weakLines = 0;
     let batchBytes = 0;
     let batchErrors = 0;
@@ -106,7 +107,7 @@ export async function runScan(
       if (r.matched) {
         matched++;
         const id = r.signatureId!;
-        primaryIndexes.push(r.primary!.index);
+        primaries.push(enricher.kb.records[r.primary!.index]!);
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       if (r.matched || options.emit === 'all') {
@@ -117,7 +118,7 @@ export async function runScan(
     });
     lines += outcomes.length;
     if (hooks.onUnmatched && unmatchedLines.length > 0) hooks.onUnmatched(unmatchedLines);
-    hooks.onBatch?.({ lines: outcomes.length - batchErrors, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, weak: weakLines, errors: batchErrors });
+    hooks.onBatch?.({ lines: outcomes.length - batchErrors, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaries, weak: weakLines, errors: batchErrors });
     inputs = [];
     await write(false);
   };

@@ -57,6 +57,12 @@ export const ConfigSchema = z
         requestTimeout: duration.default(30_000),
         /** Readiness reports the broker unreachable after this long without a successful fetch. Default 10s. */
         unreachableAfter: duration.default(10_000),
+        /**
+         * Until the producer and the consumer group first start, logsift retries (not ready, with the
+         * reason in /readyz); past this it exits with code 3. Once started it never exits for a
+         * broker outage. Default 60s.
+         */
+        startTimeout: duration.default(60_000),
         ssl: z
           .object({
             /** Default false. */
@@ -214,8 +220,20 @@ export const ConfigSchema = z
         enabled: z.boolean().default(true),
         /** Default 9464; 0 picks a free port (logged). */
         port: z.number().int().min(0).max(65535).default(9464),
-        /** Default 0.0.0.0. */
+        /** Default 0.0.0.0: the kubelet's probes and Prometheus must reach it. */
         host: z.string().default('0.0.0.0'),
+        /** The lookup API (/v1/signatures, /v1/match). */
+        api: z
+          .object({
+            /** Serve it at all. Default true. */
+            enabled: z.boolean().default(true),
+            /** null: on the `http.port` listener; a number: its own listener (0 picks a free port). Default null. */
+            port: z.number().int().min(0).max(65535).nullable().default(null),
+            /** Bind address of its own listener. Default 127.0.0.1 (reach it with a port-forward or a sidecar). */
+            host: z.string().default('127.0.0.1'),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

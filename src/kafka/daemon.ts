@@ -190,18 +190,43 @@ export class Daemon {
     });
   }
 
+  /**
+   * Connects the producer and starts the consumer group. On failure it disconnects what it opened
+   * and rebuilds the consumer, so the caller can retry; it never leaves a half-started daemon.
+   */
   async start(): Promise<void> {
-    await this.producer.connect();
-    const unreachableAfter = this.deps.config.kafka.unreachableAfter;
-    this.lastFetch = Date.now();
-    this.watchdog = setInterval(() => {
-      if (this.readiness.brokerReachable && Date.now() - this.lastFetch > unreachableAfter) {
-        this.deps.logger.warn({ code: 'LOGSIFT_KAFKA', since_ms: Date.now() - this.lastFetch }, 'no successful fetch: broker unreachable or the producer is blocked; not ready');
-        this.setState({ brokerReachable: false });
-      }
-    }, Math.min(1000, unreachableAfter));
-    this.watchdog.unref();
-    await this.runConsumer();
+    if (this.stopping) throw new Error('the daemon is stopping');
+    try {
+      await this.producer.connect();
+      if (this.stopping) throw new Error('the daemon is stopping');
+      const unreachableAfter = this.deps.config.kafka.unreachableAfter;
+      this.lastFetch = Date.now();
+      this.watchdog = setInterval(() => {
+        if (this.readiness.brokerReachable && Date.now() - this.lastFetch > unreachableAfter) {
+          this.deps.logger.warn({ code: 'LOGSIFT_KAFKA', since_ms: Date.now() - this.lastFetch }, 'no successful fetch: broker unreachable or the producer is blocked; not ready');
+          this.setState({ brokerReachable: false });
+        }
+      }, Math.min(1000, unreachableAfter));
+      this.watchdog.unref();
+      await this.runConsumer();
+    } catch (err) {
+      await this.cleanUpFailedStart();
+      throw err;
+    }
+  }
+
+  private async cleanUpFailedStart(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    const failed = this.consumer;
+    if (!this.stopping) {
+      // A fresh consumer for the next attempt; the failed one's events are ignored from now on.
+      this.consumer = this.createConsumer();
+      this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
+    }
+    await failed.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    this.setState({ consumerJoined: false, producerConnected: false, brokerReachable: false });
   }
 
   private async onBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
@@ -273,7 +298,8 @@ export class Daemon {
         commitSeconds: timing.commitSeconds,
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
-        primaries: result.enriched.filter((e) => e.result.matched).map((e) => e.result.primary!.index),
+        // Records, not indexes: a SIGHUP may install another KB before this report is counted.
+        primaries: result.enriched.filter((e) => e.result.matched).map((e) => enricher.kb.records[e.result.primary!.index]!),
         primaryResources: result.enriched.filter((e) => e.result.matched).map((e) => e.result.context?.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,

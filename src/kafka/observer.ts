@@ -3,7 +3,11 @@
  * calls it, so it never imports a metrics SDK.
  */
 import type { EventResource } from '../enrich/index.js';
+import type { KbRecord } from '../kb/index.js';
 import type { DlqReason } from './records.js';
+
+/** What a metric needs of a matched record: its id and labels, not an index into a KB that a reload may replace. */
+export type MatchedSignature = Pick<KbRecord, 'id' | 'domain' | 'category'>;
 
 export interface BatchReport {
   topic: string;
@@ -22,8 +26,8 @@ export interface BatchReport {
   totalSeconds: number;
   /** highWatermark − next offset after this chunk. */
   lag: number;
-  /** Record indexes of each message's primary match (matched messages only). */
-  primaries: number[];
+  /** Each matched message's primary record, from the KB the chunk was processed with. */
+  primaries: MatchedSignature[];
   /** The resource of each primary's event, parallel to `primaries` (metric labels). */
   primaryResources?: (EventResource | undefined)[];
   dlqReasons: DlqReason[];

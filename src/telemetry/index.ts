@@ -1,2 +1,2 @@
 export { createLogger } from './logger.js';
-export { LogsiftMetrics, type MetricsOptions } from './metrics.js';
+export { LogsiftMetrics, UNEXPECTED_SOURCES, type MetricsOptions, type UnexpectedSource } from './metrics.js';

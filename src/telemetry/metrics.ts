@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type OpenMe
 
 import type { EventResource, ResourceField } from '../enrich/index.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import type { BatchReport, PipelineObserver, ReadinessState } from '../kafka/observer.js';
+import type { BatchReport, MatchedSignature, PipelineObserver, ReadinessState } from '../kafka/observer.js';
 import type { MatcherInfo } from '../matcher/index.js';
 
 export interface MetricsOptions {
@@ -35,6 +35,9 @@ function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   return r;
 }
+
+export const UNEXPECTED_SOURCES = ['unhandled_rejection', 'uncaught_exception', 'http'] as const;
+export type UnexpectedSource = (typeof UNEXPECTED_SOURCES)[number];
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -77,6 +80,7 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly kbDroppedRecords = new Gauge({ name: 'logsift_knowledge_base_dropped_records', help: 'Records left out of the loaded KB, by reason (filter: kb.include/kb.exclude; broad: kb.lint.maxBackgroundRate).', labelNames: ['reason'] as const, registers: this.registers });
   readonly unmatchedErrorLines = new Counter({ name: 'logsift_unmatched_error_lines_total', help: 'Unmatched error-looking messages mined into templates (GET /v1/unmatched).', registers: this.registers });
   readonly unmatchedTemplates = new Gauge({ name: 'logsift_unmatched_templates', help: 'Templates of unmatched error lines currently held (bounded by suggest.maxClusters).', registers: this.registers });
+  readonly unexpectedErrors = new Counter({ name: 'logsift_unexpected_errors_total', help: 'Failures no code path expected (unhandled rejections, HTTP handler errors): each one is a bug, logged with its stack.', labelNames: ['source'] as const, registers: this.registers });
   readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
 
   constructor(private readonly options: MetricsOptions) {
@@ -101,6 +105,7 @@ export class LogsiftMetrics implements PipelineObserver {
     for (const result of ['delivered', 'failed', 'dropped']) this.alertForwards.inc({ result }, 0);
     this.eventsProduced.inc(0);
     this.produceErrors.inc(0);
+    for (const source of UNEXPECTED_SOURCES) this.unexpectedErrors.inc({ source }, 0);
   }
 
   /** The exposition in OpenMetrics (with exemplars) or the Prometheus text format. */
@@ -184,15 +189,15 @@ export class LogsiftMetrics implements PipelineObserver {
   }
 
   /**
-   * Counts primary matches by record index (and, with resource labels, by `resources[i]`, the i-th
+   * Counts primary matches: they carry their records (id, domain, category) from the KB they were
+   * matched with, so a reload between the scan and this call cannot count another signature. With
+   * resource labels, by `resources[i]`, the i-th
    * primary's resource); exemplars carry the trace id when one is active.
    */
-  countMatches(primaries: readonly number[], traceId?: string, resources?: readonly (EventResource | undefined)[]): void {
-    const kb = this.kb;
-    if (!kb || primaries.length === 0) return;
+  countMatches(primaries: readonly MatchedSignature[], traceId?: string, resources?: readonly (EventResource | undefined)[]): void {
+    if (primaries.length === 0) return;
     const counts = new Map<string, { labels: Record<string, string>; value: number }>();
-    primaries.forEach((index, i) => {
-      const r = kb.records[index]!;
+    primaries.forEach((r, i) => {
       const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
       for (const l of this.resourceLabels) labels[l.name] = this.labelValue(l, resources?.[i]);
       const key = JSON.stringify(labels);
@@ -225,13 +230,17 @@ export class LogsiftMetrics implements PipelineObserver {
   }
 
   /** For `logsift scan --http-port`: the same counters without Kafka. */
-  scanBatch(b: { lines: number; bytes: number; seconds: number; primaryIndexes: number[]; weak: number; errors: number }): void {
+  scanBatch(b: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; weak: number; errors: number }): void {
     this.weakMatches.inc(b.weak);
-    this.countMatches(b.primaryIndexes);
-    this.messages.inc({ outcome: 'matched' }, b.primaryIndexes.length);
-    this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaryIndexes.length);
+    this.countMatches(b.primaries);
+    this.messages.inc({ outcome: 'matched' }, b.primaries.length);
+    this.messages.inc({ outcome: 'unmatched' }, b.lines - b.primaries.length);
     this.scannedBytes.inc(b.bytes);
     this.scanDuration.observe(b.seconds);
+  }
+
+  unexpectedError(source: UnexpectedSource): void {
+    this.unexpectedErrors.inc({ source });
   }
 
   produceError(): void {

@@ -24,6 +24,14 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/** Every daemon a test file started, for `unexpectedErrors()`. */
+const started: DaemonProcess[] = [];
+
+/** LOGSIFT_UNEXPECTED log lines (unhandled rejections, HTTP handler bugs) of every daemon started so far: tests fail on them. */
+export function unexpectedErrors(): LogLine[] {
+  return started.flatMap((d) => d.logs.filter((l) => l['code'] === 'LOGSIFT_UNEXPECTED'));
+}
+
 export class DaemonProcess {
   readonly logs: LogLine[] = [];
   port = 0;
@@ -49,7 +57,8 @@ export class DaemonProcess {
     );
   }
 
-  static async start(o: DaemonOptions): Promise<DaemonProcess> {
+  /** Starts the process and waits until it serves HTTP (or exits: then it throws, unless `mayExit`). */
+  static async start(o: DaemonOptions, mayExit = false): Promise<DaemonProcess> {
     const args = [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', o.brokers.join(','), '--input', o.input, '--output', o.output, '--group', o.group, '--http-port', '0'];
     for (const k of o.kb ?? []) args.push('--kb', k);
     if (o.dlq) args.push('--dlq', o.dlq);
@@ -60,8 +69,9 @@ export class DaemonProcess {
       env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_HTTP_HOST: '127.0.0.1', LOGSIFT_INPUT_SESSION_TIMEOUT: '8s', LOGSIFT_INPUT_HEARTBEAT_INTERVAL: '1s', ...o.env },
     });
     const d = new DaemonProcess(child);
+    started.push(d);
     await waitFor(() => d.port > 0 || d.exitCode !== undefined, 'the daemon to serve HTTP', 120_000);
-    if (d.exitCode !== undefined) throw new Error(`logsift run exited early (${d.exitCode}): ${d.logs.map((l) => l.msg).join(' | ')}`);
+    if (d.exitCode !== undefined && !mayExit) throw new Error(`logsift run exited early (${d.exitCode}): ${d.logs.map((l) => l.msg).join(' | ')}`);
     return d;
   }
 
@@ -84,6 +94,11 @@ export class DaemonProcess {
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /** The exit code once exited (-1 for a signal death), else undefined. */
+  get exitStatus(): number | null | undefined {
+    return this.exitCode;
   }
 
   /** Resolves with the exit code (-1 for a signal death). */

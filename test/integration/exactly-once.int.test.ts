@@ -229,7 +229,7 @@ describe('exactly-once delivery', () => {
       throw err;
     });
     zombie.kill('SIGCONT');
-    expect(await zombie.wait()).toBe(3);
+    expect(await zombie.wait()).toBe(5);
     expect(zombie.logs.some((l) => l['code'] === 'LOGSIFT_FENCED')).toBe(true);
     const after = deliveryReport(await run.expected(), await run.outcomes());
     report('zombie fenced', after);

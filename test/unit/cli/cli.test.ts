@@ -103,3 +103,25 @@ describe('logsift kb', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 'x/y', regex: 'r', root_cause: 'why', confidence: 0.5, workarounds: [{ action: 'do', how: 'do' }] });
   });
 });
+
+describe('logsift scan --http-port', () => {
+  it('serves the hardened HTTP server while it scans: malformed requests get a 4xx, /healthz answers', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { main } = await import('../../../src/cli/main.js');
+    const { rawRequest } = await import('../../helpers/http.js');
+    const { waitFor } = await import('../../helpers/wait.js');
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    stdout.resume();
+    let stderr = '';
+    const done = main(['scan', ...base, '--http-port', '0'], { out: () => undefined, err: (t) => void (stderr += t), stdout, stdin });
+    stdin.write('FATAL:  sorry, too many clients already\n');
+    const port = Number(await waitFor(() => /127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)?.[1], 'the scan to serve HTTP', 60_000));
+    expect((await rawRequest(port, ['GET // HTTP/1.1\r\nhost: x\r\n\r\n'])).status).toBe(404);
+    expect((await rawRequest(port, ['GET http://x/metrics HTTP/1.1\r\nhost: x\r\n\r\n'])).status).toBe(400);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    stdin.end();
+    expect(await done).toBe(0);
+    expect(stderr).toMatch(/1 lines in .* 1 matched/);
+  });
+});

@@ -23,6 +23,16 @@ async function loader(content: unknown, env: Record<string, string> = {}): Promi
   return () => loadConfig({ file: f, env });
 }
 
+/** The error `fn` throws; fails the test when it throws nothing. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
 async function file(content: unknown): Promise<string> {
   const p = join(dir, `${Math.random().toString(36).slice(2)}.json`);
   await writeFile(p, typeof content === 'string' ? content : JSON.stringify(content));
@@ -46,6 +56,8 @@ describe('configuration', () => {
     expect(c.http.port).toBe(9464);
     expect(c.kafka.requestTimeout).toBe(30_000);
     expect(c.match.exactBudget).toBe(50);
+    expect(c.kafka.startTimeout).toBe(60_000);
+    expect(c.http.api).toEqual({ enabled: true, port: null, host: '127.0.0.1' });
   });
 
   it('takes the exact-engine budget from the environment, and rejects a zero budget', async () => {
@@ -97,13 +109,9 @@ describe('configuration', () => {
   it('names the field and where the bad value came from', async () => {
     const bad = await file({ ...minimal, kafka: { brokers: ['no-port'] } });
     expect(() => loadConfig({ file: bad, env: {} })).toThrow(/kafka\.brokers\.0: must be host:port/);
-    try {
-      loadConfig({ file: bad, env: {} });
-    } catch (err) {
-      expect(err).toBeInstanceOf(LogsiftError);
-      expect((err as LogsiftError).field).toBe('kafka.brokers[0]');
-      expect((err as LogsiftError).code).toBe('LOGSIFT_CONFIG_INVALID');
-    }
+    const err = thrown(() => loadConfig({ file: bad, env: {} }));
+    expect(err).toBeInstanceOf(LogsiftError);
+    expect(err).toMatchObject({ field: 'kafka.brokers[0]', code: 'LOGSIFT_CONFIG_INVALID' });
     expect(await loader(minimal, { LOGSIFT_HTTP_PORT: 'abc' })).toThrow(/LOGSIFT_HTTP_PORT must be a number/);
     expect(await loader(minimal, { LOGSIFT_SHUTDOWN_GRACE_PERIOD: 'soon' })).toThrow(/LOGSIFT_SHUTDOWN_GRACE_PERIOD.*not a duration/);
     expect(await loader({ ...minimal, extra: 1 }, {})).toThrow(/Unrecognized key/);

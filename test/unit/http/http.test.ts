@@ -1,36 +1,54 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../../src/enrich/index.js';
-import { MAX_MATCH_BODY_BYTES, createHttpServer, listen } from '../../../src/http/index.js';
+import { MAX_MATCH_BODY_BYTES, createHttpServer, listen, type HttpDeps } from '../../../src/http/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { LogsiftMetrics } from '../../../src/telemetry/index.js';
+import { rawRequest } from '../../helpers/http.js';
 import { kbOf, record } from '../../helpers/kb.js';
 
 const exec = promisify(execFile);
 const kb = kbOf(record('db/too-many', 'too many clients', { signature: 'FATAL: too many clients', official_doc_url: 'https://example.org/doc' }), record('net/refused', 'connection refused'));
 let server: Server;
 let base: string;
+let port: number;
 let metrics: LogsiftMetrics;
+let enricher: Enricher;
 let ready = true;
+const servers: Server[] = [];
+
+/** Another server on a free loopback port, closed after the file. */
+async function serve(deps: Partial<HttpDeps>): Promise<number> {
+  const s = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true }), enricher: () => enricher, ...deps });
+  servers.push(s);
+  return (await listen(s, 0, '127.0.0.1')).port;
+}
 
 beforeAll(async () => {
   const matcher = await Matcher.create(kb, { cacheDir: null });
-  const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+  enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
   metrics = new LogsiftMetrics({ signatureLabel: true });
   metrics.setKnowledgeBase(kb, matcher.info);
-  server = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true, consumerJoined: ready }), enricher: () => enricher });
-  base = `http://127.0.0.1:${(await listen(server, 0, '127.0.0.1')).port}`;
+  server = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true, consumerJoined: ready }), notReadyReason: () => 'starting: test', enricher: () => enricher });
+  port = (await listen(server, 0, '127.0.0.1')).port;
+  base = `http://127.0.0.1:${port}`;
 });
 afterAll(async () => {
-  await new Promise((r) => server.close(r));
+  for (const s of [server, ...servers]) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
 });
+
+const healthy = async (p = port): Promise<number> => (await fetch(`http://127.0.0.1:${p}/healthz`)).status;
 
 describe('health', () => {
   it('/healthz is always ok; /readyz follows the components', async () => {
@@ -39,8 +57,95 @@ describe('health', () => {
     ready = false;
     const r = await fetch(`${base}/readyz`);
     expect(r.status).toBe(503);
-    expect(await r.json()).toMatchObject({ ready: false, consumerJoined: false });
+    expect(await r.json()).toMatchObject({ ready: false, consumerJoined: false, reason: 'starting: test' });
     ready = true;
+    expect((await fetch(`${base}/healthz`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('hostile and malformed requests', () => {
+  const head = (line: string, headers = 'host: x\r\n') => `${line}\r\n${headers}\r\n`;
+  const cases: [string, (string | Buffer)[], number][] = [
+    ['`GET //` (crashed the process before)', [head('GET // HTTP/1.1')], 404],
+    ['`GET //healthz`', [head('GET //healthz HTTP/1.1')], 404],
+    ['an absolute-form target', [head('GET http://evil.example/healthz HTTP/1.1')], 400],
+    ['an asterisk-form target', [head('OPTIONS * HTTP/1.1')], 400],
+    ['an oversized target', [head(`GET /${'a'.repeat(3000)} HTTP/1.1`)], 414],
+    ['a malformed percent-encoding', [head('GET /v1/signatures/%E0%A4%A HTTP/1.1')], 400],
+    ['%2e%2e/ before a route', [head('GET /%2e%2e/metrics HTTP/1.1')], 400],
+    ['..%2f inside an id', [head('GET /v1/signatures/..%2f..%2fetc%2fpasswd HTTP/1.1')], 400],
+    ['a NUL byte', [head('GET /v1/signatures/a%00b HTTP/1.1')], 400],
+    ['an unknown method', [head('FROB /healthz HTTP/1.1')], 400],
+    ['a method the route does not take', [head('PUT /metrics HTTP/1.1', 'host: x\r\ncontent-length: 0\r\n')], 405],
+    ['CONNECT', [head('CONNECT evil.example:443 HTTP/1.1')], 405],
+    ['no Host header', ['GET /healthz HTTP/1.1\r\n\r\n'], 400],
+    ['a bad request line', ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 tls hello\r\n\r\n'], 400],
+    ['a huge header', [head('GET /healthz HTTP/1.1', `host: x\r\nx-junk: ${'j'.repeat(20_000)}\r\n`)], 431],
+    ['a bad content-length', [head('POST /v1/match HTTP/1.1', 'host: x\r\ncontent-length: nope\r\n')], 400],
+    ['a chunked body over the limit', [head('POST /v1/match HTTP/1.1', 'host: x\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n'), ...Array.from({ length: 5 }, () => `4000\r\n${'z'.repeat(0x4000)}\r\n`), '0\r\n\r\n'], 413],
+    ['a JSON body that is not an object', [head('POST /v1/match HTTP/1.1', 'host: x\r\ncontent-type: application/json\r\ncontent-length: 4\r\n'), 'null'], 400],
+    ['deeply nested JSON', [head('POST /v1/match HTTP/1.1', `host: x\r\ncontent-type: application/json\r\ncontent-length: ${60_000}\r\n`), '['.repeat(30_000) + ']'.repeat(30_000)], 400],
+  ];
+  it.each(cases)('%s gets a 4xx and the server stays up', async (_name, pieces, status) => {
+    const r = await rawRequest(port, pieces);
+    expect(r.status).toBe(status);
+    expect(await healthy()).toBe(200);
+  });
+
+  it('answers slow or partial request heads with 408 (headersTimeout) and goes on', async () => {
+    const p = await serve({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    expect((await rawRequest(p, ['GET /healthz HTTP/1.1\r\nhost: x\r\n'])).status).toBe(408);
+    expect(await healthy(p)).toBe(200);
+  });
+
+  it('answers a body that never completes with 408 (requestTimeout) and goes on', async () => {
+    const p = await serve({ limits: { headersTimeoutMs: 200, requestTimeoutMs: 400 } });
+    const r = await rawRequest(p, ['POST /v1/match HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\nonly part']);
+    expect(r.status).toBe(408);
+    expect(await healthy(p)).toBe(200);
+  });
+
+  it('closes a keep-alive connection after maxRequestsPerSocket requests', async () => {
+    const p = await serve({ limits: { maxRequestsPerSocket: 2 } });
+    const req = 'GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n';
+    // The third request on one socket is refused (503) and the connection closes.
+    const all = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const s = connect(p, '127.0.0.1', () => s.write(req + req + req));
+      const text = () => Buffer.concat(chunks).toString();
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if ((text().match(/^HTTP\/1\.1 /gm) ?? []).length === 3 && text().endsWith('\n')) s.destroy();
+      });
+      s.on('close', () => resolve(text()));
+    });
+    expect(all.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 503']);
+  });
+
+  it('answers 500 for a failure of its own, reports it, and stays up', async () => {
+    const errors: unknown[] = [];
+    const broken = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
+    vi.spyOn(broken, 'expose').mockRejectedValue(new Error('registry exploded'));
+    const p = await serve({ metrics: broken, onError: (err) => errors.push(err) });
+    const r = await fetch(`http://127.0.0.1:${p}/metrics`);
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({ error: 'internal error' });
+    expect(errors).toEqual([new Error('registry exploded')]);
+    vi.restoreAllMocks();
+    expect((await broken.expose(false)).body).toContain('logsift_unexpected_errors_total{source="http"} 1');
+    expect(await healthy(p)).toBe(200);
+  });
+
+  it('serves only its routes: operational endpoints and the lookup API apart', async () => {
+    const ops = await serve({ routes: 'ops' });
+    const api = await serve({ routes: 'api' });
+    expect((await fetch(`http://127.0.0.1:${ops}/metrics`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ops}/v1/signatures/net/refused`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${ops}/v1/match`, { method: 'POST', body: 'x' })).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${api}/v1/signatures/net/refused`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${api}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${api}/healthz`)).status).toBe(404);
   });
 });
 
@@ -88,7 +193,7 @@ describe('/metrics', () => {
     metrics.batch({
       topic: 'in', partition: 0, messages: 3, bytes: 120, matched: 2, weak: 1, unmatched: 1, deadLettered: 0, produced: 3,
       scanSeconds: 0.001, produceSeconds: 0.002, commitSeconds: 0.001, totalSeconds: 0.004, lag: 7,
-      primaries: [0, 0], dlqReasons: [], traceId: '0af7651916cd43dd8448eb211c80319c',
+      primaries: [kb.records[0]!, kb.records[0]!], dlqReasons: [], traceId: '0af7651916cd43dd8448eb211c80319c',
     });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('logsift_signature_matches_total{signature_id="db/too-many",domain="test",category="test_error"} 2');
@@ -119,7 +224,7 @@ describe('/metrics', () => {
     const m = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
     const info = { patterns: { native: 2, prefilter: 0, fallback: 0, rejected: 0 }, databaseBytes: 1, fromCache: false, buildSeconds: 0.1, hyperscanVersion: 'x' };
     m.setKnowledgeBase(kb, info);
-    m.countMatches([0, 1]);
+    m.countMatches([kb.records[0]!, kb.records[1]!]);
     expect((await m.expose(false)).body).toContain('signature_id="net/refused"');
     const smaller = kbOf(record('db/too-many', 'too many clients'));
     m.setKnowledgeBase(smaller, info);
@@ -133,7 +238,7 @@ describe('/metrics', () => {
   it('can aggregate by domain and category without signature_id', async () => {
     const m = new LogsiftMetrics({ signatureLabel: false, processMetrics: false });
     m.setKnowledgeBase(kb, { patterns: { native: 2, prefilter: 0, fallback: 0, rejected: 0 }, databaseBytes: 1, fromCache: false, buildSeconds: 0.1, hyperscanVersion: 'x' });
-    m.countMatches([0, 1, 1]);
+    m.countMatches([kb.records[0]!, kb.records[1]!, kb.records[1]!]);
     expect((await m.expose(false)).body).toContain('logsift_signature_matches_total{domain="test",category="test_error"} 3');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../../src/enrich/index.js';
 import { HEADER, decode, kafkaSource, processMessages, type InputMessage, type ProcessOptions } from '../../../src/kafka/index.js';
+import { ErrorCodes, LogsiftError } from '../../../src/errors.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { kbOf, record } from '../../helpers/kb.js';
 
@@ -69,5 +70,30 @@ describe('processMessages', () => {
     const r = processMessages([msg(1, 'plain text'), msg(2, '{"message":"too many clients"}')], e, { ...options, format: 'json' }, now);
     expect(r.poison.map((p) => p.reason)).toEqual(['LOGSIFT_JSON_REQUIRED']);
     expect(r.matched).toBe(1);
+  });
+
+  it('isolates a message the scan fails on: it alone goes to the DLQ, the rest of the chunk goes on', async () => {
+    const matcher = await Matcher.create(kb, { cacheDir: null });
+    // A scan that fails on one message (as libhs may on a scratch or resource error).
+    const failing = Object.create(matcher, {
+      scan: {
+        value: (texts: readonly string[]) => {
+          if (texts.some((t) => t.includes('scanner-breaker'))) throw new LogsiftError(ErrorCodes.SCAN_FAILED, 'Hyperscan scan failed: HS_SCRATCH_IN_USE');
+          return matcher.scan(texts);
+        },
+      },
+    }) as Matcher;
+    const e = new Enricher(kb, failing, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
+    const r = processMessages([msg(1, 'too many clients'), msg(2, 'scanner-breaker connection refused'), msg(3, 'connection refused'), msg(4, 'nothing')], e, options, now);
+    expect(r.poison).toEqual([expect.objectContaining({ reason: 'LOGSIFT_SCAN_FAILED', detail: 'Hyperscan scan failed: HS_SCRATCH_IN_USE', message: expect.objectContaining({ offset: '2' }) })]);
+    expect(r.records.map((x) => [x.topic, String(x.key)])).toEqual([
+      ['out', 'k1'],
+      ['out', 'k3'],
+      ['un', 'k4'],
+      ['dlq', 'k2'],
+    ]);
+    expect(r.records[3]!.headers).toMatchObject({ [HEADER.dlqReason]: 'LOGSIFT_SCAN_FAILED', [HEADER.sourceOffset]: '2' });
+    expect(r.enriched.map((x) => x.message.offset)).toEqual(['1', '3', '4']);
+    expect(r).toMatchObject({ matched: 2, unmatched: 1 });
   });
 });

@@ -29,7 +29,9 @@ describe('starter knowledge base', () => {
   });
 
   it('every team record has positive and negative examples', () => {
-    for (const r of kb.records.filter((x) => x.verification_tier === 'logsift_team')) {
+    const team = kb.records.filter((x) => x.verification_tier === 'logsift_team');
+    expect(team.length).toBeGreaterThan(30);
+    for (const r of team) {
       expect(r.examples?.match.length, r.id).toBeGreaterThan(0);
       expect(r.examples?.no_match.length, r.id).toBeGreaterThan(0);
       expect(r.workarounds.length, r.id).toBeGreaterThan(0);

@@ -116,6 +116,7 @@ describe('ranking and match strength on the dev lines (auto input format, as sca
   it('is deterministic: the same line always ranks the same way, whatever the match order', () => {
     const enricher = new Enricher(kb, matcher, { fields: [], format: 'raw' });
     const multi = lines.filter((l) => l.matches.length > 3).slice(0, 50);
+    expect(multi).toHaveLength(50);
     for (const l of multi) {
       const a = enricher.rankText(l.line).map((r) => r.index);
       const index = buildSignatureIndex(kb);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { Matcher, type BuildEvent } from '../../../src/matcher/index.js';
+import { loadNative, type NativeBinding } from '../../../src/matcher/native.js';
 import { kbOf, record } from '../../helpers/kb.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
@@ -20,7 +21,7 @@ describe('Matcher compile classes', () => {
     record('c-lookbehind', '(?<!no )route to host'),
     record('d-rejected-syntax', 'unbalanced('),
     record('e-rejected-empty', 'x*'),
-    record('f-fallback', '(?>atomic)|never'),
+    record('f-atomic', '(?>atomic)|never'),
   );
 
   it('puts every record in exactly one class with a reason', async () => {
@@ -32,7 +33,7 @@ describe('Matcher compile classes', () => {
     expect(byId['d-rejected-syntax']).toMatchObject({ cls: 'rejected', reason: expect.stringMatching(/invalid Python regex/) });
     expect(byId['e-rejected-empty']).toMatchObject({ cls: 'rejected', reason: expect.stringMatching(/empty string/) });
     // Hyperscan has no atomic groups and JS cannot express them: rejected with both reasons.
-    expect(byId['f-fallback']!.cls).toBe('rejected');
+    expect(byId['f-atomic']!.cls).toBe('rejected');
     expect(m.info.patterns).toEqual({ native: 1, prefilter: 2, fallback: 0, rejected: 3 });
   });
 
@@ -153,14 +154,79 @@ describe('Matcher database cache', () => {
   });
 
   it('compiles without blocking the event loop', async () => {
-    const kb2 = kbOf(...Array.from({ length: 40 }, (_, i) => record(`r${i}`, `err(or)? ${i}[a-z]{2,9} .*failed \\w+ (x|y|z)${i}`)));
+    const kb2 = kbOf(...Array.from({ length: 8 }, (_, i) => record(`r${i}`, `err(or)? ${i}[a-z]{2,9} .*failed \\w+ (x|y|z)${i}`)));
+    // Event-loop turns counted while the compile itself runs: a synchronous compile (blocking, then
+    // a resolved promise) lets none through. Checked: a binding whose compile blocks gives 0 here.
+    const native = loadNative();
     let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
+    let counting = true;
+    const tick = (): void => {
+      ticks++;
+      if (counting) setImmediate(tick);
+    };
+    let duringCompile = -1;
+    const watched: NativeBinding = {
+      ...native,
+      compile: async (patterns) => {
+        const before = ticks;
+        const db = await native.compile(patterns);
+        duringCompile = ticks - before;
+        return db;
+      },
+    };
+    setImmediate(tick);
     try {
-      await Matcher.create(kb2, { cacheDir: null });
+      await Matcher.create(kb2, { cacheDir: null }, watched);
     } finally {
-      clearInterval(timer);
+      counting = false;
     }
-    expect(ticks).toBeGreaterThan(0);
+    expect(duringCompile).toBeGreaterThan(0);
+  });
+});
+
+describe('fallback records: Hyperscan cannot compile them, the exact engine runs them on every message', () => {
+  const kb = kbOf(
+    // Look-aheads only: the prefilter form is empty, so Hyperscan gets nothing (plan: fallback).
+    record('both-words', '^(?=.*timeout)(?=.*retry)'),
+    // Too large for Hyperscan in both modes already at the pattern check (plan: fallback).
+    record('too-large-ucp', 'error (\\w+\\s){300}end'),
+    // Passes the pattern check, fails the full compile: demoted by the compile loop (database.ts).
+    record('too-large-ascii', 'fail ([a-z]+ ){300}done'),
+    record('plain', 'disk full'),
+  );
+  const words = (w: string, n: number) => `${w} `.repeat(n);
+
+  it('classifies each with the reason, and compiles the rest', async () => {
+    const events: BuildEvent['type'][] = [];
+    const m = await Matcher.create(kb, { cacheDir: null, onEvent: (e) => events.push(e.type) });
+    const byId = Object.fromEntries(m.plan.map((p) => [p.id, p]));
+    expect(byId['both-words']).toMatchObject({ cls: 'fallback', reason: expect.stringMatching(/prefilter form matches the empty string/) });
+    expect(byId['too-large-ucp']).toMatchObject({ cls: 'fallback', reason: expect.stringMatching(/too large.*also in prefilter mode/i) });
+    expect(byId['too-large-ascii']).toMatchObject({ cls: 'fallback', reason: expect.stringMatching(/^Hyperscan compile failed: Pattern is too large/) });
+    expect(byId['plain']!.cls).toBe('native');
+    expect(m.info.patterns).toEqual({ native: 1, prefilter: 0, fallback: 3, rejected: 0 });
+    // The first multi-compile failed on too-large-ascii; the second, without it, succeeded.
+    expect(events.filter((e) => e === 'compile-start')).toHaveLength(2);
+    expect(events).toContain('compile-done');
+  });
+
+  it('matches them exactly, alongside the native matches, and the same from the cache', async () => {
+    const dir = await tempDir();
+    const texts = [
+      'retry after timeout',
+      'timeout only',
+      `error ${words('w', 300)}end`,
+      `error ${words('w', 299)}end`,
+      `FAIL ${words('Ab', 300)}done; disk full`,
+      `fail ${words('ab', 299)}done`,
+      'disk full',
+    ];
+    const want = [['both-words'], [], ['too-large-ucp'], [], ['plain', 'too-large-ascii'], [], ['plain']];
+    const compiled = await Matcher.create(kb, { cacheDir: dir });
+    expect(ids(compiled, kb, texts)).toEqual(want);
+    const cached = await Matcher.create(kb, { cacheDir: dir });
+    expect(cached.info.fromCache).toBe(true);
+    expect(cached.info.patterns).toEqual(compiled.info.patterns);
+    expect(ids(cached, kb, texts)).toEqual(want);
   });
 });

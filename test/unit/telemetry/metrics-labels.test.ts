@@ -4,13 +4,15 @@ import { LogsiftMetrics } from '../../../src/telemetry/index.js';
 import { kbOf, record } from '../../helpers/kb.js';
 
 const kb = kbOf(record('db/too-many', 'too many clients'), record('net/refused', 'connection refused'));
+/** The records the metrics count, as the daemon passes them: record objects, not indexes. */
+const sig = (i: number) => kb.records[i]!;
 const info = { patterns: { native: 2, prefilter: 0, fallback: 0, rejected: 0 }, databaseBytes: 1, fromCache: false, buildSeconds: 0.1, hyperscanVersion: 'x' };
 
 describe('resource labels on logsift_signature_matches_total', () => {
   it('are absent by default', async () => {
     const m = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
     m.setKnowledgeBase(kb, info);
-    m.countMatches([0], undefined, [{ 'service.name': 'api' }]);
+    m.countMatches([sig(0)], undefined, [{ 'service.name': 'api' }]);
     const body = (await m.expose(false)).body;
     expect(body).toContain('logsift_signature_matches_total{signature_id="db/too-many",domain="test",category="test_error"} 1');
     expect(body).not.toContain('service_name');
@@ -20,13 +22,13 @@ describe('resource labels on logsift_signature_matches_total', () => {
     const overflows: [string, number][] = [];
     const m = new LogsiftMetrics({ signatureLabel: true, processMetrics: false, resourceLabels: ['service.name', 'k8s.namespace.name'], labelValueLimit: 2, onLabelOverflow: (l, n) => overflows.push([l, n]) });
     m.setKnowledgeBase(kb, info);
-    m.countMatches([0, 0, 1, 0], undefined, [
+    m.countMatches([sig(0), sig(0), sig(1), sig(0)], undefined, [
       { 'service.name': 'api', 'k8s.namespace.name': 'prod' },
       { 'service.name': 'api', 'k8s.namespace.name': 'prod' },
       { 'service.name': 'web' },
       undefined,
     ]);
-    m.countMatches([0, 0, 1], undefined, [{ 'service.name': 'worker', 'k8s.namespace.name': 'prod' }, { 'service.name': 'batch' }, { 'service.name': 'api' }]);
+    m.countMatches([sig(0), sig(0), sig(1)], undefined, [{ 'service.name': 'worker', 'k8s.namespace.name': 'prod' }, { 'service.name': 'batch' }, { 'service.name': 'api' }]);
     const body = (await m.expose(false)).body;
     expect(body).toContain('logsift_signature_matches_total{signature_id="db/too-many",domain="test",category="test_error",service_name="api",k8s_namespace_name="prod"} 2');
     expect(body).toContain('logsift_signature_matches_total{signature_id="net/refused",domain="test",category="test_error",service_name="web",k8s_namespace_name=""} 1');
@@ -44,7 +46,7 @@ describe('resource labels on logsift_signature_matches_total', () => {
   it('retires the labelled series of removed signatures on reload', async () => {
     const m = new LogsiftMetrics({ signatureLabel: true, processMetrics: false, resourceLabels: ['service.name'] });
     m.setKnowledgeBase(kb, info);
-    m.countMatches([1], undefined, [{ 'service.name': 'api' }]);
+    m.countMatches([sig(1)], undefined, [{ 'service.name': 'api' }]);
     m.setKnowledgeBase(kbOf(record('db/too-many', 'too many clients')), info);
     expect((await m.expose(false)).body).not.toContain('signature_id="net/refused"');
   });

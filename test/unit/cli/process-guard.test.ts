@@ -1,0 +1,53 @@
+/**
+ * The process-level policy, in a child process (vitest's own handlers would see the failures here):
+ * an unhandled rejection is logged and counted and the process goes on; an uncaught exception is
+ * logged, counted and ends the process with exit code 70.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { describe, expect, it } from 'vitest';
+
+import { REPO_ROOT } from '../../helpers/shared.js';
+
+const exec = promisify(execFile);
+
+/** Runs `body` with the guard installed; the child prints its metrics exposition on stdout. */
+async function child(body: string): Promise<{ code: number; stdout: string; logs: { level: number; msg: string; code?: string }[] }> {
+  const script = `
+    import { installProcessGuard } from ${JSON.stringify(join(REPO_ROOT, 'src/cli/process-guard.ts'))};
+    import { LogsiftMetrics, createLogger } from ${JSON.stringify(join(REPO_ROOT, 'src/telemetry/index.ts'))};
+    const metrics = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
+    const report = async () => process.stdout.write((await metrics.expose(false)).body);
+    installProcessGuard({ logger: createLogger('info'), count: (s) => metrics.unexpectedError(s), exit: (code) => { void report().then(() => process.exit(code)); } });
+    ${body}
+  `;
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    return { code: 0, stdout, logs: lines(stderr) };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, logs: lines(e.stderr) };
+  }
+}
+const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
+
+describe('process guard', () => {
+  it('logs and counts an unhandled rejection, and the process goes on', async () => {
+    const r = await child(`
+      void Promise.reject(new Error('forgotten promise'));
+      setTimeout(() => void report().then(() => console.error('still alive')), 50);
+    `);
+    expect(r.code).toBe(0);
+    expect(r.logs).toEqual([expect.objectContaining({ level: 50, code: 'LOGSIFT_UNEXPECTED', msg: expect.stringMatching(/unhandled promise rejection/) })]);
+    expect(r.stdout).toContain('logsift_unexpected_errors_total{source="unhandled_rejection"} 1');
+  });
+
+  it('logs and counts an uncaught exception, and exits 70', async () => {
+    const r = await child(`setTimeout(() => { throw new Error('broken invariant'); }, 0);`);
+    expect(r.code).toBe(70);
+    expect(r.logs).toEqual([expect.objectContaining({ level: 60, code: 'LOGSIFT_UNEXPECTED', msg: expect.stringMatching(/uncaught exception/) })]);
+    expect(r.stdout).toContain('logsift_unexpected_errors_total{source="uncaught_exception"} 1');
+  });
+});
