@@ -76,10 +76,10 @@ describe('processMessages', () => {
     const matcher = await Matcher.create(kb, { cacheDir: null });
     // A scan that fails on one message (as libhs may on a scratch or resource error).
     const failing = Object.create(matcher, {
-      scan: {
+      scanChecked: {
         value: (texts: readonly string[]) => {
           if (texts.some((t) => t.includes('scanner-breaker'))) throw new LogsiftError(ErrorCodes.SCAN_FAILED, 'Hyperscan scan failed: HS_SCRATCH_IN_USE');
-          return matcher.scan(texts);
+          return matcher.scanChecked(texts);
         },
       },
     }) as Matcher;
