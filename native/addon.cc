@@ -502,9 +502,13 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     size_t after = matches_.capacity();
     if (after != before) AccountExternal(env, data_, static_cast<int64_t>((after - before) * sizeof(uint32_t)));
     Napi::Uint32Array out = Napi::Uint32Array::New(env, ctx.used);
-    // Empty when the environment is shutting down (a worker being terminated): nothing to fill.
-    if (out.IsEmpty() || out.Data() == nullptr) return env.Undefined();
-    if (ctx.used > 0) std::memcpy(out.Data(), matches_.data(), ctx.used * sizeof(uint32_t));
+    // Empty when the environment is shutting down (a worker being terminated): nothing to fill. A
+    // zero-length array may have no backing store (Data() is null): it is still the right answer.
+    if (out.IsEmpty()) return env.Undefined();
+    if (ctx.used > 0) {
+      if (out.Data() == nullptr) return env.Undefined();
+      std::memcpy(out.Data(), matches_.data(), ctx.used * sizeof(uint32_t));
+    }
     return out;
   }
 
