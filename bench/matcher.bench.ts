@@ -14,6 +14,7 @@ import { loadKnowledgeBase } from '../src/kb/index.js';
 import { Matcher, loadNative } from '../src/matcher/index.js';
 import { DEADENDS_RECORDS } from '../test/helpers/shared.js';
 import { devLines, fmt, loghubLines, measure } from './common.js';
+import { compareStrength } from './strength.js';
 
 const BATCH = 1024;
 
@@ -117,3 +118,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Match strength's cost on `scan`, beside the pre-strength ranking in the same process (issue: ≥ 90%).
+console.log('');
+await compareStrength();
