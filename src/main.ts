@@ -1,7 +1,7 @@
 /**
  * Composition root of the daemon: configuration → dependencies → start → signals.
  * SIGTERM/SIGINT: graceful stop within the grace period; a second signal exits at once.
- * SIGHUP: reload the knowledge base (the old one stays on failure).
+ * SIGHUP, or a change under kb.paths (kb.watch): reload the knowledge base (the old one stays on failure).
  */
 import type { Server } from 'node:http';
 
@@ -15,8 +15,9 @@ import { redact } from './config/index.js';
 import { Enricher } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
+import { KbWatcher } from './kb/watch.js';
 import type { Matcher } from './matcher/index.js';
-import { LogsiftMetrics, createLogger } from './telemetry/index.js';
+import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
   daemon: Daemon;
@@ -27,8 +28,9 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher: Enricher; matcher: Matcher }> {
-  const paths = config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB];
+const livePaths = (config: Config): string[] => (config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB]);
+
+async function buildEnricher(config: Config, logger: Logger, paths = livePaths(config)): Promise<{ enricher: Enricher; matcher: Matcher }> {
   const { kb, matcher } = await loadKbAndMatcher(
     paths,
     {
@@ -40,7 +42,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
       build: (text, e) => logger.info({ event: e.type }, text),
     },
   );
-  logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
+  logger.info({ kb_version: kb.version, records: kb.size, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds, paths }, 'knowledge base loaded');
   return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: config.input.format, minStrength: config.match.minStrength }), matcher };
 }
 
@@ -50,6 +52,8 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   let current = await buildEnricher(config, logger);
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbReload(true);
+  let shadow = config.kb.shadow.length > 0 ? await buildEnricher(config, logger, config.kb.shadow) : null;
+  const shadowScanner = shadow ? new ShadowScanner({ shadow: () => shadow!.enricher, registry: metrics.registry, logger, sample: config.kb.shadowSample }) : null;
 
   const daemon = new Daemon({
     kafka: createKafka(config.kafka, logger),
@@ -57,6 +61,7 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
     logger,
     enricher: () => current.enricher,
     observer: metrics,
+    ...(shadowScanner ? { afterChunk: (enriched) => shadowScanner.schedule(enriched.map((e) => ({ text: e.message.value!.toString('utf8'), live: e.result, where: `${e.message.topic}/${e.message.partition}@${e.message.offset}` }))) } : {}),
     tracer: trace.getTracer('logsift'),
   });
   metrics.state(daemon.readiness);
@@ -83,13 +88,23 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
   await daemon.start();
 
   let reloading: Promise<boolean> | null = null;
-  const reload = (): Promise<boolean> =>
+  let queued: Promise<boolean> | null = null;
+  const reloadNow = (): Promise<boolean> =>
     (reloading ??= (async () => {
       try {
         const next = await buildEnricher(config, logger);
+        // The shadow KB is refused on its own (logged); the live one still swaps.
+        const nextShadow = shadow ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
+          logger.error({ err, code: (err as { code?: string }).code }, 'shadow knowledge-base reload failed; keeping the loaded one');
+          return shadow;
+        }) : null;
         current = next;
         metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
         metrics.kbReload(true);
+        if (nextShadow) {
+          shadow = nextShadow;
+          shadowScanner?.setKnowledgeBase(nextShadow.enricher.kb.version);
+        }
         return true;
       } catch (err) {
         metrics.kbReload(false);
@@ -99,8 +114,13 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
         reloading = null;
       }
     })());
+  // A change during a reload may have been read too late: load once more after it.
+  const reload = (): Promise<boolean> => (reloading ? (queued ??= reloading.then(() => ((queued = null), reloadNow()))) : reloadNow());
+  const watcher = config.kb.watch ? await KbWatcher.start({ paths: [...livePaths(config), ...config.kb.shadow], debounceMs: config.kb.watchDebounce, onChange: reload }) : null;
+  if (watcher) logger.info({ paths: [...livePaths(config), ...config.kb.shadow], debounce_ms: config.kb.watchDebounce }, 'watching the knowledge base for changes');
 
   const stop = async (): Promise<void> => {
+    watcher?.close();
     await daemon.stop();
     await forwarder?.close(2_000);
     if (http) await new Promise<void>((resolve) => http!.close(() => resolve()));

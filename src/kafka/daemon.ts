@@ -12,7 +12,7 @@ import type { Config } from '../config/index.js';
 import type { Enricher } from '../enrich/index.js';
 import { AtLeastOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
-import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
+import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
@@ -21,6 +21,8 @@ export interface DaemonDeps {
   /** Swappable: a KB reload replaces it between chunks. */
   enricher: () => Enricher;
   observer?: PipelineObserver;
+  /** Called with a chunk's enriched messages after it was delivered and committed (the shadow KB). */
+  afterChunk?: (enriched: ProcessResult['enriched']) => void;
   tracer?: Tracer;
   now?: () => Date;
 }
@@ -251,6 +253,7 @@ export class Daemon {
         traceId: span.spanContext().traceId,
       };
       this.observer.batch(report);
+      this.deps.afterChunk?.(result.enriched);
       await heartbeat();
     } finally {
       span.end();
