@@ -15,7 +15,7 @@ import { redact } from './config/index.js';
 import { Enricher } from './enrich/index.js';
 import { createHttpServer, listen } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
-import { KbWatcher } from './kb/watch.js';
+import { KbWatcher, serialized } from './kb/watch.js';
 import type { Matcher } from './matcher/index.js';
 import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
@@ -87,35 +87,31 @@ export async function startDaemon(config: Config, logger: Logger = createLogger(
 
   await daemon.start();
 
-  let reloading: Promise<boolean> | null = null;
-  let queued: Promise<boolean> | null = null;
-  const reloadNow = (): Promise<boolean> =>
-    (reloading ??= (async () => {
-      try {
-        const next = await buildEnricher(config, logger);
-        // The shadow KB is refused on its own (logged); the live one still swaps.
-        const nextShadow = shadow ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
-          logger.error({ err, code: (err as { code?: string }).code }, 'shadow knowledge-base reload failed; keeping the loaded one');
-          return shadow;
-        }) : null;
-        current = next;
-        metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
-        metrics.kbReload(true);
-        if (nextShadow) {
-          shadow = nextShadow;
-          shadowScanner?.setKnowledgeBase(nextShadow.enricher.kb.version);
-        }
-        return true;
-      } catch (err) {
-        metrics.kbReload(false);
-        logger.error({ err, code: (err as { code?: string }).code }, 'knowledge-base reload failed; keeping the loaded one');
-        return false;
-      } finally {
-        reloading = null;
+  // A change during a reload may have been read too late: serialized() loads once more after it.
+  const reload = serialized(async (): Promise<boolean> => {
+    try {
+      const next = await buildEnricher(config, logger);
+      // The shadow KB is refused on its own (logged); the live one still swaps.
+      const nextShadow = shadow
+        ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
+            logger.error({ err, code: (err as { code?: string }).code }, 'shadow knowledge-base reload failed; keeping the loaded one');
+            return shadow;
+          })
+        : null;
+      current = next;
+      metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
+      metrics.kbReload(true);
+      if (nextShadow) {
+        shadow = nextShadow;
+        shadowScanner?.setKnowledgeBase(nextShadow.enricher.kb.version);
       }
-    })());
-  // A change during a reload may have been read too late: load once more after it.
-  const reload = (): Promise<boolean> => (reloading ? (queued ??= reloading.then(() => ((queued = null), reloadNow()))) : reloadNow());
+      return true;
+    } catch (err) {
+      metrics.kbReload(false);
+      logger.error({ err, code: (err as { code?: string }).code }, 'knowledge-base reload failed; keeping the loaded one');
+      return false;
+    }
+  });
   const watcher = config.kb.watch ? await KbWatcher.start({ paths: [...livePaths(config), ...config.kb.shadow], debounceMs: config.kb.watchDebounce, onChange: reload }) : null;
   if (watcher) logger.info({ paths: [...livePaths(config), ...config.kb.shadow], debounce_ms: config.kb.watchDebounce }, 'watching the knowledge base for changes');
 

@@ -92,3 +92,20 @@ export class KbWatcher {
     if (this.timer) clearTimeout(this.timer);
   }
 }
+
+/**
+ * Serializes a reload: at most one run at a time; calls made during a run share one follow-up run
+ * (the files may have changed after the running one read them).
+ */
+export function serialized<T>(run: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  let queued: Promise<T> | null = null;
+  const start = (): Promise<T> => (running = run().finally(() => (running = null)));
+  return () => {
+    if (!running) return start();
+    return (queued ??= running.then(
+      () => ((queued = null), start()),
+      () => ((queued = null), start()),
+    ));
+  };
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { KbWatcher, fingerprint } from '../../../src/kb/watch.js';
+import { KbWatcher, fingerprint, serialized } from '../../../src/kb/watch.js';
 import { useTempDirs } from '../../helpers/temp.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -79,5 +79,38 @@ describe('KbWatcher', () => {
     await writeFile(file, 'v3-longer-still');
     await waitFor(() => calls === 2, 'a callback after a failed one', 10_000, 10);
     expect(calls).toBe(2);
+  });
+});
+
+describe('serialized', () => {
+  it('runs one at a time; calls during a run share one follow-up run, also after a failure', async () => {
+    const gates: (() => void)[] = [];
+    let runs = 0;
+    let active = 0;
+    let maxActive = 0;
+    const reload = serialized(async () => {
+      const n = ++runs;
+      maxActive = Math.max(maxActive, ++active);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      active--;
+      if (n === 1) throw new Error('first run fails');
+      return n;
+    });
+    const first = reload();
+    const second = reload();
+    const third = reload();
+    expect(second).toBe(third);
+    await waitFor(() => gates.length === 1, 'the first run', 1_000, 1);
+    gates.shift()!();
+    await expect(first).rejects.toThrow('first run fails');
+    await waitFor(() => gates.length === 1, 'the follow-up run', 1_000, 1);
+    gates.shift()!();
+    expect(await second).toBe(2);
+    const fourth = reload();
+    await waitFor(() => gates.length === 1, 'a new run', 1_000, 1);
+    gates.shift()!();
+    expect(await fourth).toBe(3);
+    expect(runs).toBe(3);
+    expect(maxActive).toBe(1);
   });
 });
