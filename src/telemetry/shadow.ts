@@ -38,6 +38,7 @@ export class ShadowScanner {
   private readonly random: () => number;
   private readonly now: () => number;
   private lastLog = -Infinity;
+  private lastErrorLog = -Infinity;
   private sinceLog: ShadowSummary = { messages: 0, same: 0, primaryChanged: 0, matchesChanged: 0, gained: 0, lost: 0 };
 
   constructor(private readonly options: ShadowScannerOptions) {
@@ -61,7 +62,19 @@ export class ShadowScanner {
   /** Runs {@link compare} on the sampled inputs after the current I/O callbacks, so delivery goes first. */
   schedule(inputs: readonly ShadowInput[]): void {
     const picked = this.options.sample >= 1 ? inputs : inputs.filter(() => this.random() < this.options.sample);
-    if (picked.length > 0) setImmediate(() => this.compare(picked));
+    if (picked.length > 0) setImmediate(() => this.compareSafely(picked));
+  }
+
+  /** A shadow failure must never reach the live path: logged (at most once per log interval), not thrown. */
+  private compareSafely(inputs: readonly ShadowInput[]): void {
+    try {
+      this.compare(inputs);
+    } catch (err) {
+      const now = this.now();
+      if (now - this.lastErrorLog < (this.options.logIntervalMs ?? 10_000)) return;
+      this.lastErrorLog = now;
+      this.options.logger.warn({ err, code: 'LOGSIFT_SHADOW' }, 'shadow KB scan failed; the live output is not affected');
+    }
   }
 
   /** Scans `inputs` with the shadow KB, counts the differences and maybe logs one; returns them. */

@@ -23,7 +23,7 @@ async function setup(extra: Partial<ShadowScannerOptions> = {}) {
   const scanner = new ShadowScanner({ shadow: () => shadowKb, registry: metrics.registry, logger, sample: 1, ...extra });
   const inputs = (lines: string[]) => live.enrichBatch(lines, []).map((e, i) => ({ text: lines[i]!, live: e, where: `in/0@${i}` }));
   const value = async (name: string, labels: Record<string, string> = {}) => (await metrics.registry.getSingleMetric(name)!.get()).values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
-  return { scanner, inputs, logs, value, shadowKb };
+  return { scanner, inputs, logs, value, shadowKb, logger };
 }
 
 describe('ShadowScanner', () => {
@@ -64,5 +64,33 @@ describe('ShadowScanner', () => {
     expect(await value('logsift_shadow_messages_total', { diff: 'primary_changed' })).toBe(0); // not yet: after delivery
     await waitFor(async () => (await value('logsift_shadow_messages_total', { diff: 'same' })) === 1, 'the sampled scan', 5_000, 5);
     expect(await value('logsift_shadow_messages_total', { diff: 'primary_changed' })).toBe(1);
+  });
+
+  it('logs a failing shadow scan, rate-limited, and never throws into the live path', async () => {
+    let now = 0;
+    let fail = false;
+    const { inputs, shadowKb, logs, logger } = await setup();
+    const scanner = new ShadowScanner({
+      shadow: () => {
+        if (fail) throw new Error('shadow gone');
+        return shadowKb;
+      },
+      registry: new LogsiftMetrics({ signatureLabel: false, processMetrics: false }).registry,
+      logger,
+      sample: 1,
+      now: () => now,
+      logIntervalMs: 1000,
+    });
+    fail = true;
+    scanner.schedule(inputs(['timed out']));
+    await waitFor(() => logs.length === 1, 'the failure log', 5_000, 5);
+    expect(logs[0]).toMatchObject({ msg: 'shadow KB scan failed; the live output is not affected', code: 'LOGSIFT_SHADOW', err: { message: 'shadow gone' } });
+    now = 1000;
+    scanner.schedule(inputs(['timed out']));
+    await waitFor(() => logs.length === 2, 'the next failure log', 5_000, 5);
+    now = 1999;
+    scanner.schedule(inputs(['timed out']));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(logs).toHaveLength(2);
   });
 });
