@@ -6,11 +6,18 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { loadConfig } from '../../src/config/index.js';
+
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../src/enrich/index.js';
+import { Daemon, createKafka } from '../../src/kafka/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
+import { createLogger } from '../../src/telemetry/index.js';
 import { startCluster, type TestCluster } from '../helpers/broker.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { deliveryReport, inputCoordinates, produce, readAll, type InputRecord, type ReadRecord } from '../helpers/kafka.js';
@@ -215,5 +222,56 @@ describe('KB reload without restarts', () => {
     expect(metric(body, 'logsift_knowledge_base_reloads_total', 'result="failure"') ?? 0).toBe(0); // the live KB reloaded fine
     await writeKb(shadowFile, KB_A);
     await waitFor(async () => metric((await d.get('/metrics')).body, 'logsift_shadow_knowledge_base_info', `kb_version="${vA}"`) === 1, 'the new candidate', 30_000);
+  });
+
+  it('takes the KB once per chunk: all events of a chunk carry its version', async () => {
+    // In-process daemon whose KB getter alternates between two KBs on every call: a daemon that read
+    // it per message would mix versions within a chunk. Chunks are identified by their batch span.
+    const s = await setup(KB_A);
+    const n = 300;
+    await s.produce(lines(n));
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    cleanup.push(async () => propagation.disable());
+    const shadowFile = join(await tempDir(), 'b.json');
+    await writeKb(shadowFile, KB_B);
+    const enrichers = await Promise.all(
+      [s.kbFile, shadowFile].map(async (f) => {
+        const { kb } = await loadKnowledgeBase([f]);
+        return new Enricher(kb, await Matcher.create(kb, { cacheDir: null }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto', minStrength: 0 });
+      }),
+    );
+    let calls = 0;
+    const config = loadConfig({
+      env: { LOGSIFT_DELIVERY_MAX_BATCH_MESSAGES: '20' },
+      overrides: [
+        { path: ['kafka', 'brokers'], value: s.cluster.brokers, flag: '--brokers' },
+        { path: ['input', 'topics'], value: [s.topics.input], flag: '--input' },
+        { path: ['input', 'groupId'], value: randomName('group'), flag: '--group' },
+        { path: ['output', 'topic'], value: s.topics.output, flag: '--output' },
+        { path: ['output', 'unmatchedTopic'], value: s.topics.unmatched, flag: '--unmatched' },
+        { path: ['output', 'dlqTopic'], value: s.topics.unmatched, flag: '--dlq' },
+      ],
+    });
+    const logger = createLogger('warn');
+    const daemon = new Daemon({ kafka: createKafka(config.kafka, logger), config, logger, enricher: () => enrichers[calls++ % 2]!, tracer: provider.getTracer('logsift') });
+    cleanup.push(() => daemon.stop());
+    await daemon.start();
+    const events = await s.delivered(await s.expected());
+    expect(events).toHaveLength(n);
+    const spans = new Map(exporter.getFinishedSpans().map((sp) => [sp.spanContext().spanId, sp]));
+    const chunks = new Map<string, Set<string>>();
+    for (const e of events) {
+      const event = spans.get(e.headers['traceparent']!.split('-')[2]!)!;
+      const batch = spans.get(event.parentSpanContext!.spanId)!;
+      expect(batch.name).toBe('logsift.batch');
+      expect(e.headers['logsift.kb.version']).toBe(batch.attributes['logsift.kb_version']);
+      const id = batch.spanContext().spanId;
+      chunks.set(id, (chunks.get(id) ?? new Set()).add(e.headers['logsift.kb.version']!));
+    }
+    expect(chunks.size).toBeGreaterThanOrEqual(n / 20);
+    expect([...chunks.values()].every((v) => v.size === 1)).toBe(true);
+    expect(new Set([...chunks.values()].flatMap((v) => [...v]))).toEqual(new Set(enrichers.map((e) => e.kb.version)));
   });
 });
