@@ -9,7 +9,7 @@
  * - SIGTERM/SIGINT (also while starting): stop fetching, finish and commit in-flight chunks, leave the
  *   group, exit 0; past `shutdownGracePeriod`, or on a second signal, exit 4 at once.
  * - Exactly-once delivery fenced by another instance: stop and exit 5.
- * - SIGHUP: reload the knowledge base (the old one stays on failure).
+ * - SIGHUP, or a change under kb.paths (kb.watch): reload the knowledge base (the old one stays on failure).
  * This module only resolves exit codes; the CLI shell ends the process with them.
  */
 import type { Server } from 'node:http';
@@ -27,9 +27,10 @@ import { Enricher, textFormat } from './enrich/index.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
 import { Daemon, createKafka } from './kafka/index.js';
 import { checkRedosAsync } from './kb/index.js';
+import { KbWatcher, serialized } from './kb/watch.js';
 import { exactEngineRuns, type Matcher } from './matcher/index.js';
 import { UnmatchedMiner } from './suggest/index.js';
-import { LogsiftMetrics, createLogger } from './telemetry/index.js';
+import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
   daemon: Daemon;
@@ -47,8 +48,9 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher: Enricher; matcher: Matcher; dropped: Record<DropReason, number> }> {
-  const paths = config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB];
+const livePaths = (config: Config): string[] => (config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB]);
+
+async function buildEnricher(config: Config, logger: Logger, paths = livePaths(config)): Promise<{ enricher: Enricher; matcher: Matcher; dropped: Record<DropReason, number> }> {
   const { kb, matcher, dropped } = await loadKbAndMatcher(
     paths,
     {
@@ -63,7 +65,7 @@ async function buildEnricher(config: Config, logger: Logger): Promise<{ enricher
       dropped: (reason, records) => logger.warn({ reason, count: records.length, ids: records.map((r) => r.id), why: records.map((r) => r.why) }, `dropped ${records.length} knowledge-base record(s): ${reason}`),
     },
   );
-  logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds }, 'knowledge base loaded');
+  logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds, paths }, 'knowledge base loaded');
   void logRedos(kb.version, matcher, logger);
   return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength }), matcher, dropped };
 }
@@ -137,6 +139,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   metrics.kbDropped(current.dropped);
   metrics.kbReload(true);
   const miner = unmatchedMiner(config);
+  let shadow = config.kb.shadow.length > 0 ? await buildEnricher(config, logger, config.kb.shadow) : null;
+  const shadowScanner = shadow ? new ShadowScanner({ shadow: () => shadow!.enricher, registry: metrics.registry, logger, sample: config.kb.shadowSample }) : null;
 
   const daemon = new Daemon({
     kafka: createKafka(config.kafka, logger),
@@ -151,6 +155,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
             mineUnmatched(miner, raws, (n, templates) => metrics.unmatchedMined(n, templates), (err) => logger.warn({ err }, 'template mining failed for a chunk; skipped')),
         }
       : {}),
+    ...(shadowScanner ? { afterChunk: (enriched) => shadowScanner.schedule(enriched.map((e) => ({ text: e.message.value!.toString('utf8'), live: e.result, where: `${e.message.topic}/${e.message.partition}@${e.message.offset}` }))) } : {}),
   });
   metrics.state(daemon.readiness);
   /** Why /readyz says 503 beyond its components: starting (with the last error) or shutting down. */
@@ -240,30 +245,44 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     }
   };
 
-  let reloading: Promise<boolean> | null = null;
-  const reload = (): Promise<boolean> =>
-    (reloading ??= (async () => {
-      try {
-        const next = await buildEnricher(config, logger);
-        const previous = current;
-        current = next;
-        // Processing is synchronous per chunk, so nothing runs on the old matcher any more.
-        previous.matcher.close();
-        metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
-        metrics.kbDropped(next.dropped);
-        metrics.kbReload(true);
-        return true;
-      } catch (err) {
-        metrics.kbReload(false);
-        logger.error({ err, code: (err as { code?: string }).code }, 'knowledge-base reload failed; keeping the loaded one');
-        return false;
-      } finally {
-        reloading = null;
+  // A change during a reload may have been read too late: serialized() loads once more after it.
+  const reload = serialized(async (): Promise<boolean> => {
+    try {
+      const next = await buildEnricher(config, logger);
+      // The shadow KB is refused on its own (logged); the live one still swaps.
+      const nextShadow = shadow
+        ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
+            logger.error({ err, code: (err as { code?: string }).code }, 'shadow knowledge-base reload failed; keeping the loaded one');
+            return shadow;
+          })
+        : null;
+      const previous = current;
+      current = next;
+      // Processing is synchronous per chunk, so nothing runs on the old matcher any more.
+      previous.matcher.close();
+      metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
+      metrics.kbDropped(next.dropped);
+      metrics.kbReload(true);
+      if (nextShadow && nextShadow !== shadow) {
+        // The shadow comparison is synchronous and reads the current shadow KB each time.
+        shadow?.matcher.close();
+        shadow = nextShadow;
+        shadowScanner?.setKnowledgeBase(nextShadow.enricher.kb.version);
       }
-    })());
+      return true;
+    } catch (err) {
+      metrics.kbReload(false);
+      logger.error({ err, code: (err as { code?: string }).code }, 'knowledge-base reload failed; keeping the loaded one');
+      return false;
+    }
+  });
+  const watched = [...livePaths(config), ...config.kb.shadow];
+  const watcher = config.kb.watch ? await KbWatcher.start({ paths: watched, debounceMs: config.kb.watchDebounce, onChange: reload }) : null;
+  if (watcher) logger.info({ paths: watched, debounce_ms: config.kb.watchDebounce }, 'watching the knowledge base for changes');
 
   const stop = async (): Promise<void> => {
     phase = 'shutting down';
+    watcher?.close();
     try {
       await daemon.stop();
       await forwarder?.close(2_000);

@@ -182,6 +182,14 @@ export const ConfigSchema = z
         ignoreCase: z.boolean().default(true),
         /** Compiled-database cache; null disables. Default ~/.cache/logsift. */
         cacheDir: z.string().nullable().optional(),
+        /** `logsift run`: reload when a file under `paths` changes (polled; follows symlinks). Default true. */
+        watch: z.boolean().default(true),
+        /** Quiet time after the last change before reloading. Default 2s. */
+        watchDebounce: duration.default(2_000),
+        /** Candidate KB scanned beside the live one; differences are reported, the output is unchanged. Default none. */
+        shadow: z.array(z.string().min(1)).default([]),
+        /** Fraction of messages the shadow KB scans (sampled per message). Default 1. */
+        shadowSample: z.number().min(0).max(1).default(1),
         /** Keep only records matching one of these terms (domain:python, category:network_error, id:docker/*). Default [] (all). */
         include: z.array(filterTerm).default([]),
         /** Drop records matching any of these terms; exclude wins over include. Default []. */

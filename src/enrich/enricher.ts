@@ -90,6 +90,11 @@ export class EnrichedMessage {
     return this.primary ? this.enricher.kb.records[this.primary.index]!.id : null;
   }
 
+  /** Record ids of every match, primary first (the event's `matches`). */
+  get matchIds(): string[] {
+    return this.ranked.map((m) => this.enricher.kb.records[m.index]!.id);
+  }
+
   get event(): LogsiftEvent {
     return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, JSON.parse(this.logJson) as unknown, this.context);
   }

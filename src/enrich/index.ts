@@ -9,3 +9,4 @@ export { RESOURCE_FIELDS, mergeResource, resourceFromAttributes, resourceFromLog
 export { parseSyslog, type SyslogLine } from './syslog.js';
 export { SuffixAutomaton, buildSignatureIndex, longestCommonSubstring, primaryOf, rankMatches, scoreMatch, type RankedMatch, type SignatureIndex } from './rank.js';
 export { MIN_PHRASE_WORDS, StrengthIndex, type StrengthScorer, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from './strength.js';
+export { diffBatch, diffEnriched, summarize, type ShadowDiff, type ShadowDiffKind, type ShadowSummary } from './shadow.js';

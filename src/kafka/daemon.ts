@@ -13,7 +13,7 @@ import type { Enricher, EventContext } from '../enrich/index.js';
 import type { LogsiftError } from '../errors.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
-import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions } from './records.js';
+import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
@@ -22,6 +22,8 @@ export interface DaemonDeps {
   /** Swappable: a KB reload replaces it between chunks. */
   enricher: () => Enricher;
   observer?: PipelineObserver;
+  /** Called with a chunk's enriched messages after it was delivered and committed (the shadow KB). */
+  afterChunk?: (enriched: ProcessResult['enriched']) => void;
   tracer?: Tracer;
   now?: () => Date;
   /** Raw values of the messages that matched nothing, per chunk (template mining). */
@@ -306,6 +308,7 @@ export class Daemon {
       };
       this.observer.batch(report);
       this.deps.onUnmatched?.(result.enriched.filter((e) => !e.result.matched).map((e) => e.message.value?.toString('utf8') ?? ''));
+      this.deps.afterChunk?.(result.enriched);
       await heartbeat();
     } finally {
       span.end();

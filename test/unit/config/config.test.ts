@@ -93,6 +93,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: { LOGSIFT_METRICS_LABELS: 'pod' }, overrides: base })).toThrow(/LOGSIFT_METRICS_LABELS/);
   });
 
+  it('configures KB watching and the shadow KB, from the file or the environment', async () => {
+    const d = loadConfig({ file: await file(minimal), env: {} });
+    expect(d.kb).toMatchObject({ watch: true, watchDebounce: 2000, shadow: [], shadowSample: 1 });
+    const c = loadConfig({
+      file: await file({ ...minimal, kb: { watchDebounce: '500ms', shadowSample: 0.25 } }),
+      env: { LOGSIFT_KB_SHADOW: '/etc/logsift/candidate, /tmp/extra.json', LOGSIFT_KB_WATCH: 'false' },
+    });
+    expect(c.kb).toMatchObject({ watch: false, watchDebounce: 500, shadow: ['/etc/logsift/candidate', '/tmp/extra.json'], shadowSample: 0.25 });
+    expect(await loader(minimal, { LOGSIFT_KB_SHADOW_SAMPLE: '2' })).toThrow(/LOGSIFT_KB_SHADOW_SAMPLE.*kb\.shadowSample/);
+  });
+
   it('lets flags override the environment, and works without a file', () => {
     const c = loadConfig({
       env: { LOGSIFT_OUTPUT_TOPIC: 'from-env' },
