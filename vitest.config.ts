@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The long fault runs (broker outages, SIGKILL loops, exactly-once kill and fencing tests: about 8
+ * minutes here) are their own project, `slow`: `npm test` keeps to the rest, and `.ci/run` runs
+ * `npm run test:slow` after it.
+ */
+const SLOW = ['test/integration/faults.int.test.ts', 'test/integration/exactly-once.int.test.ts'];
+
 export default defineConfig({
   test: {
     // The default, stated so nobody turns it off: an unhandled rejection or uncaught exception in a
@@ -28,9 +35,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
+          exclude: SLOW,
           // Real brokers and processes: one file at a time, each owning its topics and groups.
           fileParallelism: false,
           testTimeout: 180_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        test: {
+          name: 'slow',
+          include: SLOW,
+          fileParallelism: false,
+          testTimeout: 600_000,
           hookTimeout: 240_000,
         },
       },
