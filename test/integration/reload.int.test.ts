@@ -30,8 +30,8 @@ const SIGNATURES: [string, string][] = [
   ['sig/refused', 'connection refused'],
   ['sig/timeout', 'timed out'],
 ];
-const kbA = JSON.stringify([...SIGNATURES.map(([id, re]) => record(id, re)), ...['aa/x1', 'aa/x2', 'aa/x3'].map((id) => record(id, `never-${id}-qqq`))]);
-const kbB = JSON.stringify([...SIGNATURES.map(([id, re]) => record(id, re)), record('ab/y1', 'never-y1-qqq')]);
+const kbA = JSON.stringify([...SIGNATURES.map(([id, re]) => record(id, re, { signature: re })), ...['aa/x1', 'aa/x2', 'aa/x3'].map((id) => record(id, `never-${id}-qqq`))]);
+const kbB = JSON.stringify([...SIGNATURES.map(([id, re]) => record(id, re, { signature: re })), record('ab/y1', 'never-y1-qqq')]);
 
 /** logsift_signature_matches_total summed per signature_id. */
 function signatureCounts(exposition: string): Record<string, number> {
