@@ -57,8 +57,8 @@ describe('KB reload during delivery', () => {
     await produce(cluster.brokers, topics.input, Array.from({ length: messages }, (_, i) => ({ key: `k${i}`, value: `${SIGNATURES[i % 4]![1]} #${i}`, partition: i % 4 })));
     const expected = await inputCoordinates(cluster.brokers, topics.input);
     // Slow round trips and small chunks: delivery takes a while, and reloads land in the middle of it.
-    await cluster.command('rtt -1 30');
-    const d = await DaemonProcess.start({ brokers: cluster.brokers, input: topics.input, output: topics.output, group: randomName('group'), kb: [kbFile], env: { LOGSIFT_DELIVERY_MAX_BATCH_MESSAGES: '40' } });
+    await cluster.command('rtt -1 60');
+    const d = await DaemonProcess.start({ brokers: cluster.brokers, input: topics.input, output: topics.output, group: randomName('group'), kb: [kbFile], env: { LOGSIFT_DELIVERY_MAX_BATCH_MESSAGES: '40', LOGSIFT_KB_WATCH: 'false' } });
     cleanup.push(() => d.stop());
     const loads = () => d.logs.filter((l) => l.msg === 'knowledge base loaded').length;
 
