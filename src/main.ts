@@ -345,37 +345,33 @@ export function superviseDaemon(running: RunningDaemon, config: Config, logger: 
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     process.on('SIGHUP', onHup);
+    /** Stops (best effort within the grace period) and ends with `code` whatever stopping does. */
+    const stopWith = (code: number, what: string): void => {
+      stopping = true;
+      starting.abort();
+      const timer = setTimeout(() => finish(code), config.shutdownGracePeriod);
+      void running
+        .stop()
+        .catch((err: unknown) => logger.warn({ err }, `error while stopping after ${what}`))
+        .finally(() => {
+          clearTimeout(timer);
+          finish(code);
+        });
+    };
     // Fenced (exactly-once): another instance owns the work; stop and exit so that the orchestrator
     // restarts this one as a fresh group member.
     void running.daemon.fatal.then(() => {
       if (stopping) return;
-      stopping = true;
-      starting.abort();
       logger.error({ code: 'LOGSIFT_FENCED', exit_code: EXIT_CODES.fenced }, 'fenced by another instance: stopping');
-      const timer = setTimeout(() => finish(EXIT_CODES.fenced), config.shutdownGracePeriod);
-      void running
-        .stop()
-        .catch((err: unknown) => logger.warn({ err }, 'error while stopping after being fenced'))
-        .finally(() => {
-          clearTimeout(timer);
-          finish(EXIT_CODES.fenced);
-        });
+      stopWith(EXIT_CODES.fenced, 'being fenced');
     });
 
     void running.start(starting.signal).then((outcome) => {
       if (outcome !== 'timeout' || stopping) return;
       const message = `Kafka did not accept the producer and the consumer group within kafka.startTimeout (${config.kafka.startTimeout} ms); exiting with ${EXIT_CODES.startTimeout}`;
       logger.fatal({ code: 'LOGSIFT_KAFKA', brokers: config.kafka.brokers, exit_code: EXIT_CODES.startTimeout }, message);
-      stopping = true;
       // Best effort within the grace period: the exit code says what happened either way.
-      const timer = setTimeout(() => finish(EXIT_CODES.startTimeout), config.shutdownGracePeriod);
-      void running
-        .stop()
-        .catch((err: unknown) => logger.warn({ err }, 'error while cleaning up after the start timeout'))
-        .finally(() => {
-          clearTimeout(timer);
-          finish(EXIT_CODES.startTimeout);
-        });
+      stopWith(EXIT_CODES.startTimeout, 'the start timeout');
     });
   });
 }
