@@ -17,8 +17,9 @@ describe('boundedJson', () => {
   });
 
   it('replaces containers deeper than maxDepth by the marker (200,000 levels: no stack overflow)', () => {
+    // Node 20 and 22 throw RangeError on JSON.stringify of this value; Node 26 does not: the bound
+    // must hold whatever the runtime's own limits are.
     const { value, text } = deep(200_000);
-    expect(() => JSON.stringify(value)).toThrow(RangeError);
     const out = boundedJsonOf(value, text, LOG_BOUNDS);
     const parsed = JSON.parse(out) as unknown;
     let cur = parsed;
