@@ -123,6 +123,9 @@ describe('faults on the real protocol', () => {
   it('survives injected produce, fetch and commit errors', async (ctx) => {
     needsFaultInjection(ctx);
     const s = await scenario(8_000);
+    // Slow round trips: the stream must still be flowing when the errors are injected, or only the
+    // idle fetches would meet them (a quiet machine delivers 8,000 messages in about a second).
+    await s.cluster.command('rtt -1 50');
     const d = await s.start();
     await d.waitReady();
     await progress(s, 500);
