@@ -92,7 +92,8 @@ function dumpLogs(d: DaemonProcess): void {
   for (const l of d.logs.filter((x) => x.level >= 40)) console.log(`  [${d.pid}] ${l.level} ${l.msg} ${JSON.stringify(l).slice(0, 300)}`);
 }
 
-const committedCount = async (run: Run): Promise<number> => (await run.outcomes()).length;
+/** Distinct input messages with a committed outcome (at-least-once duplicates count once). */
+const committedCount = async (run: Run): Promise<number> => new Set((await run.outcomes()).map((e) => `${e.headers['logsift.source.partition']}:${e.headers['logsift.source.offset']}`)).size;
 
 /**
  * A known stream flows in (fed in slices while the daemon keeps up) and the daemon is SIGKILLed
