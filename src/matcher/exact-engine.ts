@@ -144,6 +144,22 @@ export class ExactEngine {
     this.sources = plan.map((p) => (p.js !== null && p.cls !== 'rejected' ? [p.js, p.jsFlags] : null));
   }
 
+  /**
+   * Starts the worker and its stand-by now, if any record will need them, so that they boot while the
+   * caller goes on: booting costs tens of milliseconds, which would otherwise land on the first
+   * message that needs the worker, inside its budget.
+   */
+  prewarm(): void {
+    if (this.current) return;
+    for (let i = 0; i < this.sources.length; i++) {
+      if (this.sources[i] !== null && this.linear[i] === 0) {
+        this.current = this.spawn();
+        this.spare ??= this.spawn();
+        return;
+      }
+    }
+  }
+
   /** Whether record `index` runs inline (linear by construction) rather than in the worker. */
   runsInline(index: number): boolean {
     return this.linear[index] === 1;

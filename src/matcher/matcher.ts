@@ -75,6 +75,7 @@ export class Matcher {
     this.scanner = scanner;
     this.info = info;
     this.exact = new ExactEngine(plan, exactBudgetMs);
+    this.exact.prewarm();
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
