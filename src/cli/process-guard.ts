@@ -7,6 +7,13 @@
  * - An uncaught exception leaves the process in an unknown state: logged, counted, and the process
  *   exits with EXIT_CODES.internalError so the supervisor restarts it.
  *
+ * - A Node process warning (deprecation, MaxListeners, ...) goes to the structured log as one JSON
+ *   line (code LOGSIFT_NODE_WARNING) instead of Node's plain-text stderr line, so log shippers parse
+ *   it. One warning is known and harmless: kafkajs's request queue schedules its throttle check at
+ *   `throttledUntil - Date.now()` with `throttledUntil = -1` when it is not throttled, a negative
+ *   delay that Node clamps to 1 ms, as Node 20 did silently; Node 24+ warns about it
+ *   (TimeoutNegativeWarning). It is logged once at debug level, not once per client at warn.
+ *
  * Neither hides a bug: tests fail on both (vitest reports unhandled errors as failures; the
  * integration tests fail on any LOGSIFT_UNEXPECTED log line of a daemon they ran).
  */
@@ -16,6 +23,7 @@ import type { UnexpectedSource } from '../telemetry/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 export const UNEXPECTED_CODE = 'LOGSIFT_UNEXPECTED';
+export const NODE_WARNING_CODE = 'LOGSIFT_NODE_WARNING';
 
 export interface ProcessGuardDeps {
   logger: Logger;
@@ -36,10 +44,25 @@ export function installProcessGuard(deps: ProcessGuardDeps): () => void {
     deps.logger.fatal({ err, code: UNEXPECTED_CODE }, `uncaught exception (a bug in logsift: please report it); exiting with ${EXIT_CODES.internalError}`);
     deps.exit(EXIT_CODES.internalError);
   };
+  const seenNegativeTimeout = { value: false };
+  const onWarning = (warning: Error): void => {
+    if (warning.name === 'TimeoutNegativeWarning') {
+      if (!seenNegativeTimeout.value) deps.logger.debug({ code: NODE_WARNING_CODE, warning: warning.name }, 'a negative timer delay was clamped to 1 ms (kafkajs request queue, harmless); further ones are not logged');
+      seenNegativeTimeout.value = true;
+      return;
+    }
+    deps.logger.warn({ code: NODE_WARNING_CODE, warning: warning.name, err: warning }, `Node warning: ${warning.message}`);
+  };
+  // Node prints warnings through a 'warning' listener of its own; ours replaces it while installed.
+  const nodeWarningListeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', onWarning);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return () => {
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
+    process.off('warning', onWarning);
+    for (const l of nodeWarningListeners) process.on('warning', l);
   };
 }
