@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -73,18 +74,36 @@ bool ReadPatterns(const Napi::Env& env, const Napi::Value& value, std::vector<Pa
   return true;
 }
 
+class Database;
+class Scanner;
+
+// Per-environment state (the main thread and every worker thread each load the addon once):
+// the class constructors and the native handles still alive, so that a cleanup hook can release
+// them when the environment ends (a terminated worker) even if their finalizers never run.
+struct AddonData {
+  Napi::FunctionReference database_ctor;
+  Napi::FunctionReference scanner_ctor;
+  std::unordered_set<Database*> databases;
+  std::unordered_set<Scanner*> scanners;
+  bool closing = false;
+};
+
+AddonData* DataOf(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+// Tells V8 how much native memory a JS object holds, so that replaced databases are collected.
+void AccountExternal(Napi::Env env, AddonData* data, int64_t bytes) {
+  if (bytes != 0 && data != nullptr && !data->closing) Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+}
+
 class Database : public Napi::ObjectWrap<Database> {
  public:
-  static Napi::FunctionReference* constructor;
-
-  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  static void Init(Napi::Env env, Napi::Object exports, AddonData* data) {
     Napi::Function fn = DefineClass(env, "Database",
                                     {InstanceMethod("serialize", &Database::Serialize),
                                      InstanceMethod("size", &Database::Size),
                                      InstanceMethod("info", &Database::Info)});
-    constructor = new Napi::FunctionReference(Napi::Persistent(fn));
+    data->database_ctor = Napi::Persistent(fn);
     exports.Set("Database", fn);
-    return exports;
   }
 
   // Only native code creates databases: it passes the hs_database_t* as an External.
@@ -95,20 +114,49 @@ class Database : public Napi::ObjectWrap<Database> {
       return;
     }
     db_ = info[0].As<Napi::External<hs_database_t>>().Data();
+    data_ = DataOf(info.Env());
+    data_->databases.insert(this);
+    size_t size = 0;
+    if (hs_database_size(db_, &size) == HS_SUCCESS) accounted_ = static_cast<int64_t>(size);
+    AccountExternal(info.Env(), data_, accounted_);
   }
 
   ~Database() override {
-    if (db_ != nullptr) hs_free_database(db_);
+    Release();
+    if (data_ != nullptr) data_->databases.erase(this);
   }
 
-  static Napi::Object Wrap(Napi::Env env, hs_database_t* db) {
-    return constructor->New({Napi::External<hs_database_t>::New(env, db)});
+  void Finalize(Napi::Env env) override {
+    AccountExternal(env, data_, -accounted_);
+    accounted_ = 0;
+  }
+
+  // Frees the database now (environment teardown); the JS object, if any, is left empty.
+  void Release() {
+    if (db_ != nullptr) hs_free_database(db_);
+    db_ = nullptr;
+  }
+
+  static Napi::Value Wrap(Napi::Env env, hs_database_t* db) {
+    AddonData* data = DataOf(env);
+    if (data == nullptr || data->closing) {
+      hs_free_database(db);
+      return env.Undefined();
+    }
+    return data->database_ctor.New({Napi::External<hs_database_t>::New(env, db)});
   }
 
   hs_database_t* db() const { return db_; }
 
  private:
+  bool Usable(const Napi::CallbackInfo& info) {
+    if (db_ != nullptr) return true;
+    HsError(info.Env(), "HS_INVALID", "the database was released").ThrowAsJavaScriptException();
+    return false;
+  }
+
   Napi::Value Serialize(const Napi::CallbackInfo& info) {
+    if (!Usable(info)) return info.Env().Undefined();
     char* bytes = nullptr;
     size_t length = 0;
     hs_error_t rc = hs_serialize_database(db_, &bytes, &length);
@@ -122,12 +170,14 @@ class Database : public Napi::ObjectWrap<Database> {
   }
 
   Napi::Value Size(const Napi::CallbackInfo& info) {
+    if (!Usable(info)) return info.Env().Undefined();
     size_t size = 0;
     hs_database_size(db_, &size);
     return Napi::Number::New(info.Env(), static_cast<double>(size));
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
+    if (!Usable(info)) return info.Env().Undefined();
     char* text = nullptr;
     if (hs_database_info(db_, &text) != HS_SUCCESS) return info.Env().Null();
     Napi::String out = Napi::String::New(info.Env(), text);
@@ -136,9 +186,9 @@ class Database : public Napi::ObjectWrap<Database> {
   }
 
   hs_database_t* db_ = nullptr;
+  AddonData* data_ = nullptr;
+  int64_t accounted_ = 0;
 };
-
-Napi::FunctionReference* Database::constructor = nullptr;
 
 // Compiles in the libuv pool: a 2,500-pattern compile takes seconds and must not block the loop.
 class CompileWorker : public Napi::AsyncWorker {
@@ -178,7 +228,14 @@ class CompileWorker : public Napi::AsyncWorker {
       deferred_.Reject(e.Value());
       return;
     }
-    deferred_.Resolve(Database::Wrap(env, db_));
+    hs_database_t* db = db_;
+    db_ = nullptr;  // owned by the JS object now
+    deferred_.Resolve(Database::Wrap(env, db));
+  }
+
+  // A compile that finished after its environment ended is never handed over: free it here.
+  ~CompileWorker() override {
+    if (db_ != nullptr) hs_free_database(db_);
   }
 
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
@@ -304,42 +361,75 @@ Napi::Value SerializedInfo(const Napi::CallbackInfo& info) {
 // One Scanner owns one scratch for one database; it is reused by every call.
 class Scanner : public Napi::ObjectWrap<Scanner> {
  public:
-  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  static void Init(Napi::Env env, Napi::Object exports, AddonData* data) {
     Napi::Function fn = DefineClass(env, "Scanner", {InstanceMethod("scan", &Scanner::Scan)});
+    data->scanner_ctor = Napi::Persistent(fn);
     exports.Set("Scanner", fn);
-    return exports;
   }
 
   explicit Scanner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Scanner>(info) {
     Napi::Env env = info.Env();
+    data_ = DataOf(env);
     if (info.Length() != 1 || !info[0].IsObject() ||
-        !info[0].As<Napi::Object>().InstanceOf(Database::constructor->Value())) {
+        !info[0].As<Napi::Object>().InstanceOf(data_->database_ctor.Value())) {
       HsError(env, "HS_BAD_ARGUMENT", "new Scanner(database) needs a Database").ThrowAsJavaScriptException();
       return;
     }
     Database* database = Database::Unwrap(info[0].As<Napi::Object>());
+    if (database->db() == nullptr) {
+      HsError(env, "HS_INVALID", "the database was released").ThrowAsJavaScriptException();
+      return;
+    }
     database_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     db_ = database->db();
     hs_error_t rc = hs_alloc_scratch(db_, &scratch_);
     if (rc != HS_SUCCESS) {
+      scratch_ = nullptr;
       HsError(env, HsErrorName(rc), "hs_alloc_scratch failed").ThrowAsJavaScriptException();
+      return;
     }
+    data_->scanners.insert(this);
+    size_t size = 0;
+    if (hs_scratch_size(scratch_, &size) == HS_SUCCESS) accounted_ = static_cast<int64_t>(size);
+    AccountExternal(env, data_, accounted_);
   }
 
   ~Scanner() override {
+    Release();
+    if (data_ != nullptr) data_->scanners.erase(this);
+  }
+
+  void Finalize(Napi::Env env) override {
+    AccountExternal(env, data_, -(accounted_ + static_cast<int64_t>(matches_.capacity() * sizeof(uint32_t))));
+    accounted_ = 0;
+  }
+
+  void Release() {
     if (scratch_ != nullptr) hs_free_scratch(scratch_);
+    scratch_ = nullptr;
+    db_ = nullptr;
   }
 
  private:
+  // The match callback runs inside libhs's C frames: it must neither throw nor allocate. It writes
+  // into room reserved beforehand; when the room is full it stops the scan (non-zero return) and
+  // Scan() grows the buffer and scans that message again.
   struct Context {
-    std::vector<uint32_t>* out;
+    uint32_t* out;
+    size_t used;
+    size_t capacity;
     uint32_t message;
+    bool full;
   };
 
   static int OnMatch(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
     Context* c = static_cast<Context*>(ctx);
-    c->out->push_back(c->message);
-    c->out->push_back(id);
+    if (c->used + 2 > c->capacity) {
+      c->full = true;
+      return 1;
+    }
+    c->out[c->used++] = c->message;
+    c->out[c->used++] = id;
     return 0;
   }
 
@@ -350,6 +440,10 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (info.Length() != 2 || !info[0].IsBuffer() || !info[1].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
       HsError(env, "HS_BAD_ARGUMENT", "scan(data: Buffer, offsets: Uint32Array)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (scratch_ == nullptr) {
+      HsError(env, "HS_INVALID", "the scanner has no scratch").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::Buffer<char> data = info[0].As<Napi::Buffer<char>>();
@@ -364,11 +458,23 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
         return env.Undefined();
       }
     }
-    matches_.clear();
-    Context ctx{&matches_, 0};
+    size_t before = matches_.capacity();
+    if (matches_.size() < kInitialRoom) matches_.resize(kInitialRoom);
+    Context ctx{matches_.data(), 0, matches_.size(), 0, false};
     for (size_t i = 0; i + 1 < n; i++) {
       ctx.message = static_cast<uint32_t>(i);
-      hs_error_t rc = hs_scan(db_, data.Data() + off[i], off[i + 1] - off[i], 0, scratch_, &Scanner::OnMatch, &ctx);
+      size_t mark = ctx.used;
+      hs_error_t rc;
+      for (;;) {
+        ctx.full = false;
+        rc = hs_scan(db_, data.Data() + off[i], off[i + 1] - off[i], 0, scratch_, &Scanner::OnMatch, &ctx);
+        if (!(rc == HS_SCAN_TERMINATED && ctx.full)) break;
+        // Out of room: grow (outside libhs) and scan this message again from its first match.
+        matches_.resize(matches_.size() * 2);
+        ctx.out = matches_.data();
+        ctx.capacity = matches_.size();
+        ctx.used = mark;
+      }
       if (rc != HS_SUCCESS) {
         Napi::Error e = HsError(env, HsErrorName(rc), "hs_scan failed");
         e.Set("message_index", Napi::Number::New(env, static_cast<double>(i)));
@@ -376,16 +482,32 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
         return env.Undefined();
       }
     }
-    Napi::Uint32Array out = Napi::Uint32Array::New(env, matches_.size());
-    if (!matches_.empty()) std::memcpy(out.Data(), matches_.data(), matches_.size() * sizeof(uint32_t));
+    size_t after = matches_.capacity();
+    if (after != before) AccountExternal(env, data_, static_cast<int64_t>((after - before) * sizeof(uint32_t)));
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, ctx.used);
+    // Empty when the environment is shutting down (a worker being terminated): nothing to fill.
+    if (out.IsEmpty() || out.Data() == nullptr) return env.Undefined();
+    if (ctx.used > 0) std::memcpy(out.Data(), matches_.data(), ctx.used * sizeof(uint32_t));
     return out;
   }
 
+  static constexpr size_t kInitialRoom = 4096;
+
   Napi::ObjectReference database_ref_;
+  AddonData* data_ = nullptr;
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
   std::vector<uint32_t> matches_;
+  int64_t accounted_ = 0;
 };
+
+// Environment teardown (a worker thread ends or is terminated): free every scratch and database
+// of this environment now. Finalizers that run afterwards find empty handles.
+void ReleaseEnvironment(AddonData* data) {
+  data->closing = true;
+  for (Scanner* s : data->scanners) s->Release();
+  for (Database* d : data->databases) d->Release();
+}
 
 Napi::Value Platform(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -400,8 +522,11 @@ Napi::Value Platform(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  Database::Init(env, exports);
-  Scanner::Init(env, exports);
+  AddonData* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);  // deleted with the environment
+  env.AddCleanupHook(ReleaseEnvironment, data);
+  Database::Init(env, exports, data);
+  Scanner::Init(env, exports, data);
   exports.Set("compile", Napi::Function::New(env, CompileAsync));
   exports.Set("check", Napi::Function::New(env, CheckAsync));
   exports.Set("deserialize", Napi::Function::New(env, Deserialize));
