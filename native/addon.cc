@@ -486,7 +486,7 @@ class Scanner : public Napi::ObjectWrap<Scanner> {
     if (after != before) AccountExternal(env, data_, static_cast<int64_t>((after - before) * sizeof(uint32_t)));
     Napi::Uint32Array out = Napi::Uint32Array::New(env, ctx.used);
     // Empty when the environment is shutting down (a worker being terminated): nothing to fill.
-    if (out.IsEmpty() || out.Data() == nullptr) return env.Undefined();
+    if (out.IsEmpty()) return env.Undefined();
     if (ctx.used > 0) std::memcpy(out.Data(), matches_.data(), ctx.used * sizeof(uint32_t));
     return out;
   }
