@@ -4,8 +4,9 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { KbValidationError, isLogsiftError, type LogsiftError } from '../errors.js';
-import { loadKnowledgeBase, type KnowledgeBase } from '../kb/index.js';
-import { Matcher, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
+import type { KnowledgeBase } from '../kb/index.js';
+import { loadKnowledgeBaseCached } from '../kb/snapshot.js';
+import { Matcher, defaultCacheDir, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
 
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
@@ -36,13 +37,17 @@ export function stderrReporter(io: Output): KbLoadReporter {
   };
 }
 
-/** Loads the KB (reporting skipped records) and builds its matcher (reporting compile progress). */
+/**
+ * Loads the KB (reporting skipped records) and builds its matcher (reporting compile progress). The
+ * validated KB is cached beside the compiled databases (same directory; none with `cacheDir: null`).
+ */
 export async function loadKbAndMatcher(
   paths: readonly string[],
   options: { allowInvalid: boolean; matcher: Omit<MatcherOptions, 'onEvent'> },
   report: KbLoadReporter,
 ): Promise<{ kb: KnowledgeBase; matcher: Matcher }> {
-  const { kb, problems } = await loadKnowledgeBase(paths, { allowInvalid: options.allowInvalid });
+  const cacheDir = options.matcher.cacheDir === undefined ? defaultCacheDir() : options.matcher.cacheDir;
+  const { kb, problems } = await loadKnowledgeBaseCached(paths, { allowInvalid: options.allowInvalid }, cacheDir);
   for (const p of problems) report.skipped(p);
   const matcher = await Matcher.create(kb, {
     ...options.matcher,

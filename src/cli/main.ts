@@ -6,10 +6,8 @@ import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
-import { createHttpServer, listen } from '../http/index.js';
-import { LogsiftMetrics } from '../telemetry/index.js';
+import type { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
-import { kbCheck, kbImport } from './kb.js';
 import { runScan } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
@@ -95,6 +93,8 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   if (values['http-port'] !== undefined) {
     const port = Number(values['http-port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port must be a port number (got "${values['http-port']}")`);
+    // Loaded only when asked for: prom-client and the HTTP server cost a scan's start-up otherwise.
+    const [{ createHttpServer, listen }, { LogsiftMetrics }] = await Promise.all([import('../http/index.js'), import('../telemetry/index.js')]);
     metrics = new LogsiftMetrics({ signatureLabel: true });
     metrics.setKnowledgeBase(kb, matcher.info);
     http = createHttpServer({ metrics, readiness: () => ({ kbLoaded: true }), enricher: () => enricher });
@@ -127,6 +127,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       case 'scan':
         return await scanCommand(argv.slice(1), io);
       case 'kb': {
+        const { kbCheck, kbImport } = await import('./kb.js');
         if (sub === 'check') {
           const { values } = parseArgs({ args: rest, options: { kb: { type: 'string', multiple: true }, 'case-sensitive': { type: 'boolean', default: false } } });
           return await kbCheck(values.kb ?? [DEFAULT_KB], !values['case-sensitive'], io);

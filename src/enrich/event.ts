@@ -2,7 +2,7 @@
  * The enriched event, v1 (JSON Schema: schema/event-v1.schema.json). Pure: no clock, no I/O.
  */
 import type { KnowledgeBase } from '../kb/index.js';
-import { deadEndIds } from '../kb/index.js';
+import { deadEndIds } from '../kb/ids.js';
 import type { RankedMatch } from './rank.js';
 
 export const EVENT_SCHEMA = 'logsift.event/v1';
