@@ -3,12 +3,14 @@
  * Parses arguments, wires dependencies, maps errors to exit codes (0 ok, 1 failure, 2 usage).
  */
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
+import { defaultCacheDir } from '../matcher/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
-import { runScan } from './scan.js';
+import { runScan, type ScanPool } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
 
@@ -16,7 +18,7 @@ Usage:
   logsift scan [--kb PATH]... [--input FILE|-] [--emit matched|all] [--format json|text]
                [--input-format auto|raw|json] [--fields a,b.c] [--case-sensitive]
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
-               [--http-port PORT]
+               [--http-port PORT] [--threads N]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
                [--kb PATH]... [--delivery at-least-once] [--dlq TOPIC] [--unmatched TOPIC]
   logsift kb check  [--kb PATH]...     classify every record; exit 1 on invalid or rejected ones
@@ -24,7 +26,8 @@ Usage:
   logsift dlq replay --brokers H:P --dlq TOPIC --to TOPIC [--reason CODE] [--max N]
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
---input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576.
+--input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576,
+--threads: the available cores (worker threads start once the input exceeds 4 batches).
 `;
 
 function stdio(): Io {
@@ -61,6 +64,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       'no-cache': { type: 'boolean', default: false },
       'allow-invalid-records': { type: 'boolean', default: false },
       'http-port': { type: 'string' },
+      threads: { type: 'string' },
     },
     strict: true,
   });
@@ -74,6 +78,8 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     maxLineBytes: positiveInt('max-line-bytes', values['max-line-bytes'], 1 << 20),
     batchSize: positiveInt('batch-size', values['batch-size'], 2048),
   };
+  const threads = positiveInt('threads', values.threads, availableParallelism());
+  const cacheDir = values['no-cache'] ? null : (values['cache-dir'] ?? defaultCacheDir());
   if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
   const { kb, matcher } = await loadKbAndMatcher(
     values.kb ?? [DEFAULT_KB],
@@ -81,7 +87,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       allowInvalid: values['allow-invalid-records'],
       matcher: {
         ignoreCase: !values['case-sensitive'],
-        ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+        cacheDir,
       },
     },
     stderrReporter(io),
@@ -101,9 +107,36 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     const addr = await listen(http, port, '127.0.0.1');
     io.err(`logsift: serving /metrics on http://127.0.0.1:${addr.port}/metrics\n`);
   }
+  // --threads N: worker threads load the KB and databases from the cache this process just wrote
+  // (so not with --no-cache), and start only once the input is larger than a few batches.
+  let pool: ScanPool | undefined;
+  if (threads > 1 && cacheDir !== null) {
+    const kbPaths = values.kb ?? [DEFAULT_KB];
+    pool = {
+      startAfterBatches: 4,
+      start: async () => {
+        const { startScanPool } = await import('./scan-pool.js');
+        const unicodeAtStart = matcher.unicodeComplete;
+        const p = await startScanPool(threads, {
+          kbPaths,
+          allowInvalid: values['allow-invalid-records'] === true,
+          ignoreCase: !values['case-sensitive'],
+          cacheDir,
+          fields: [...options.fields],
+          inputFormat: options.inputFormat,
+          emit: options.emit,
+          format: options.format,
+          fileName: options.input === '-' ? '<stdin>' : options.input,
+          kbVersion: kb.version,
+        });
+        if (!unicodeAtStart) void matcher.unicodeReady.then(() => matcher.unicodeComplete && p.attachUnicode(matcher.exportUnicode()));
+        return p;
+      },
+    };
+  }
   let summary;
   try {
-    summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {});
+    summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {}, pool);
   } finally {
     if (http) await new Promise((resolve) => http.close(resolve));
   }

@@ -41,6 +41,48 @@ function formatText(e: LogsiftEvent): string {
   return `${where}\t${e.signature_id}${others}\n\troot cause: ${e.root_cause}\n\tworkarounds: ${e.workaround_ids.join(', ') || '-'}\n`;
 }
 
+/** One batch's output: the emitted text, where each line's output ends, and its primary record. */
+export interface RenderedBatch {
+  text: string;
+  /** `cuts[i]`: end of line i's output in `text` (unemitted lines add nothing). */
+  cuts: Uint32Array;
+  /** Primary record index per line, -1 when unmatched. */
+  primary: Int32Array;
+}
+
+/** Scan, rank and encode one batch (in the main thread, or in a worker: the same code). */
+export function renderBatch(enricher: Enricher, texts: readonly string[], sources: readonly EventSource[], emit: ScanOptions['emit'], format: ScanOptions['format']): RenderedBatch {
+  const results = enricher.enrichBatch(texts, sources);
+  const cuts = new Uint32Array(results.length);
+  const primary = new Int32Array(results.length);
+  let text = '';
+  results.forEach((r, i) => {
+    primary[i] = r.matched ? r.ranked[0]!.index : -1;
+    if (r.matched || emit === 'all') text += format === 'text' ? formatText(r.event) : `${r.json()}\n`;
+    cuts[i] = text.length;
+  });
+  return { text, cuts, primary };
+}
+
+/** Renders batches somewhere (worker threads); results come back per batch, in any order. */
+export interface BatchRenderer {
+  render(lines: readonly Buffer[], lineNumbers: readonly number[]): Promise<RenderedBatch>;
+  close(): Promise<void>;
+}
+
+export interface ScanPool {
+  /** Batches rendered in the main thread before the pool is started (small inputs never start it). */
+  startAfterBatches: number;
+  start(): Promise<BatchRenderer>;
+}
+
+interface Batch {
+  lines: Buffer[];
+  lineNumbers: number[];
+  errors: { lineNo: number; code: string; message: string }[];
+  bytes: number;
+}
+
 export async function runScan(
   options: ScanOptions,
   enricher: Enricher,
@@ -48,6 +90,7 @@ export async function runScan(
   stderr: (text: string) => void,
   stdin: Readable,
   hooks: ScanHooks = {},
+  pool?: ScanPool,
 ): Promise<ScanSummary> {
   const fileName = options.input === '-' ? '<stdin>' : options.input;
   const stream = options.input === '-' ? stdin : createReadStream(options.input, { highWaterMark: 1 << 20 });
@@ -66,68 +109,109 @@ export async function runScan(
     outBytes = 0;
     if (!stdout.write(chunk)) await once(stdout, 'drain');
   };
+  const push = (s: string): void => {
+    out.push(s);
+    outBytes += s.length;
+  };
   const emitError = (lineNo: number, code: string, message: string): void => {
     errors++;
     stderr(`logsift: ${fileName}:${lineNo}: ${message}; line skipped\n`);
     if (options.emit === 'all') {
       const e = { schema: 'logsift.error/v1', error: { code, message }, source: { file: fileName, line: lineNo } };
-      out.push(`${JSON.stringify(e)}\n`);
+      push(`${JSON.stringify(e)}\n`);
     }
   };
 
-  let texts: string[] = [];
-  let sources: EventSource[] = [];
-  let pendingErrors: { lineNo: number; code: string; message: string }[] = [];
-  let batchBytes = 0;
-  const flush = async (): Promise<void> => {
-    const t0 = process.hrtime.bigint();
-    const results = texts.length > 0 ? enricher.enrichBatch(texts, sources) : [];
+  const renderHere = (b: Batch): RenderedBatch =>
+    renderBatch(
+      enricher,
+      b.lines.map((l) => l.toString('utf8')),
+      b.lineNumbers.map((line) => ({ file: fileName, line })),
+      options.emit,
+      options.format,
+    );
+
+  /** Writes a rendered batch in input order: errors and events interleaved by line number. */
+  const emitBatch = async (b: Batch, r: RenderedBatch, seconds: number): Promise<void> => {
     const primaryIndexes: number[] = [];
-    // Keep input order: errors and events are interleaved by line number.
     let ei = 0;
-    for (const r of results) {
-      const lineNo = (r.source as { line: number }).line;
-      while (ei < pendingErrors.length && pendingErrors[ei]!.lineNo < lineNo) {
-        const pe = pendingErrors[ei++]!;
-        emitError(pe.lineNo, pe.code, pe.message);
+    let from = 0; // output of lines before `from` (in r.text) is written
+    for (let i = 0; i < b.lineNumbers.length; i++) {
+      const lineNo = b.lineNumbers[i]!;
+      if (ei < b.errors.length && b.errors[ei]!.lineNo < lineNo) {
+        const upto = i > 0 ? r.cuts[i - 1]! : 0;
+        if (upto > from) push(r.text.slice(from, upto));
+        from = upto;
+        while (ei < b.errors.length && b.errors[ei]!.lineNo < lineNo) {
+          const pe = b.errors[ei++]!;
+          emitError(pe.lineNo, pe.code, pe.message);
+        }
       }
       lines++;
-      if (r.matched) {
+      const p = r.primary[i]!;
+      if (p >= 0) {
         matched++;
-        const id = r.signatureId!;
-        primaryIndexes.push(r.ranked[0]!.index);
+        primaryIndexes.push(p);
+        const id = enricher.kb.records[p]!.id;
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
-      if (r.matched || options.emit === 'all') {
-        const s = options.format === 'text' ? formatText(r.event) : `${r.json()}\n`;
-        out.push(s);
-        outBytes += s.length;
-      }
     }
-    for (; ei < pendingErrors.length; ei++) emitError(pendingErrors[ei]!.lineNo, pendingErrors[ei]!.code, pendingErrors[ei]!.message);
-    hooks.onBatch?.({ lines: texts.length, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaryIndexes, errors: pendingErrors.length });
-    lines += pendingErrors.length;
-    texts = [];
-    sources = [];
-    pendingErrors = [];
-    batchBytes = 0;
+    if (r.text.length > from) push(from === 0 ? r.text : r.text.slice(from));
+    for (; ei < b.errors.length; ei++) emitError(b.errors[ei]!.lineNo, b.errors[ei]!.code, b.errors[ei]!.message);
+    hooks.onBatch?.({ lines: b.lineNumbers.length, bytes: b.bytes, seconds, primaryIndexes, errors: b.errors.length });
+    lines += b.errors.length;
     await write(false);
   };
 
-  for await (const item of readLines(stream, options.maxLineBytes)) {
-    if (item.kind === 'too-long') {
-      pendingErrors.push({ lineNo: item.lineNo, code: ErrorCodes.MESSAGE_TOO_LARGE, message: `line is ${item.size} bytes, over the ${options.maxLineBytes}-byte limit (--max-line-bytes)` });
-    } else if (!isUtf8(item.bytes)) {
-      const bad = firstInvalidUtf8(item.bytes);
-      pendingErrors.push({ lineNo: item.lineNo, code: ErrorCodes.INVALID_UTF8, message: `invalid UTF-8 at byte ${bad}` });
-    } else {
-      texts.push(item.bytes.toString('utf8'));
-      sources.push({ file: fileName, line: item.lineNo });
-      batchBytes += item.bytes.length;
+  // Batches in flight to the pool, oldest first; at most `2 × threads`-ish, so memory stays bounded
+  // and a slow stdout (write() awaiting 'drain') stops the reading.
+  const inFlight: { batch: Batch; result: Promise<RenderedBatch>; t0: bigint }[] = [];
+  let renderer: BatchRenderer | null = null;
+  let rendered = 0;
+  const maxInFlight = 4;
+  const drainHead = async (): Promise<void> => {
+    const head = inFlight.shift()!;
+    const r = await head.result;
+    await emitBatch(head.batch, r, Number(process.hrtime.bigint() - head.t0) / 1e9);
+  };
+  const flush = async (b: Batch): Promise<void> => {
+    if (pool && !renderer && rendered >= pool.startAfterBatches) renderer = await pool.start();
+    rendered++;
+    const t0 = process.hrtime.bigint();
+    if (!renderer) {
+      await emitBatch(b, b.lines.length > 0 ? renderHere(b) : { text: '', cuts: new Uint32Array(0), primary: new Int32Array(0) }, 0);
+      return;
     }
-    if (texts.length + pendingErrors.length >= options.batchSize) await flush();
+    const result = renderer.render(b.lines, b.lineNumbers);
+    result.catch(() => undefined); // awaited in order by drainHead
+    inFlight.push({ batch: b, result, t0 });
+    while (inFlight.length >= maxInFlight) await drainHead();
+  };
+
+  let batch: Batch = { lines: [], lineNumbers: [], errors: [], bytes: 0 };
+  try {
+    for await (const item of readLines(stream, options.maxLineBytes)) {
+      if (item.kind === 'too-long') {
+        batch.errors.push({ lineNo: item.lineNo, code: ErrorCodes.MESSAGE_TOO_LARGE, message: `line is ${item.size} bytes, over the ${options.maxLineBytes}-byte limit (--max-line-bytes)` });
+      } else if (!isUtf8(item.bytes)) {
+        const bad = firstInvalidUtf8(item.bytes);
+        batch.errors.push({ lineNo: item.lineNo, code: ErrorCodes.INVALID_UTF8, message: `invalid UTF-8 at byte ${bad}` });
+      } else {
+        batch.lines.push(item.bytes);
+        batch.lineNumbers.push(item.lineNo);
+        batch.bytes += item.bytes.length;
+      }
+      if (batch.lines.length + batch.errors.length >= options.batchSize) {
+        const full = batch;
+        batch = { lines: [], lineNumbers: [], errors: [], bytes: 0 };
+        await flush(full);
+      }
+    }
+    await flush(batch);
+    while (inFlight.length > 0) await drainHead();
+  } finally {
+    await (renderer as BatchRenderer | null)?.close();
   }
-  await flush();
   await write(true);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([id, count]) => ({ id, count }));

@@ -73,6 +73,9 @@ export class EventEncoder {
   private readonly tail: (string | undefined)[];
   private readonly ids: string[];
   private readonly noMatchTail: string;
+  /** JSON of the last file name seen: a file source is then written from a template. */
+  private lastFile = '';
+  private lastFileJson = '""';
 
   constructor(private readonly kb: KnowledgeBase) {
     this.head = new Array<string | undefined>(kb.size);
@@ -110,6 +113,19 @@ export class EventEncoder {
     }
     let matches = '[';
     for (let i = 0; i < ranked.length; i++) matches += (i > 0 ? ',' : '') + this.ids[ranked[i]!.index];
-    return `${head},"matches":${matches}]${tail},"source":${JSON.stringify(source)},"log":${JSON.stringify(log)}}`;
+    return `${head},"matches":${matches}]${tail},"source":${this.sourceJson(source)},"log":${JSON.stringify(log)}}`;
+  }
+
+  /** Same bytes as JSON.stringify(source); `{file, line}` (scan) without the generic walk. */
+  private sourceJson(source: EventSource): string {
+    const s = source as Partial<FileSource>;
+    if (typeof s.file === 'string' && typeof s.line === 'number' && Number.isInteger(s.line) && Object.keys(source).length === 2 && Object.keys(source)[0] === 'file') {
+      if (s.file !== this.lastFile) {
+        this.lastFile = s.file;
+        this.lastFileJson = JSON.stringify(s.file);
+      }
+      return `{"file":${this.lastFileJson},"line":${s.line}}`;
+    }
+    return JSON.stringify(source);
   }
 }
