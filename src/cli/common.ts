@@ -47,7 +47,9 @@ export async function loadKbAndMatcher(
   report: KbLoadReporter,
 ): Promise<{ kb: KnowledgeBase; matcher: Matcher }> {
   const cacheDir = options.matcher.cacheDir === undefined ? defaultCacheDir() : options.matcher.cacheDir;
-  const { kb, problems } = await loadKnowledgeBaseCached(paths, { allowInvalid: options.allowInvalid }, cacheDir);
+  const { kb, problems } = await loadKnowledgeBaseCached(paths, { allowInvalid: options.allowInvalid }, cacheDir, (e) => {
+    if (e.type === 'kb-cache-write-failed') report.build(`could not write the KB snapshot in ${cacheDir}: ${e.reason}`, { type: 'cache-write-failed', file: cacheDir ?? '', reason: e.reason });
+  });
   for (const p of problems) report.skipped(p);
   const matcher = await Matcher.create(kb, {
     ...options.matcher,

@@ -3,6 +3,8 @@
  * order, with invalid lines interleaved where they were, and a worker that cannot start fails the scan.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -44,6 +46,20 @@ describe('logsift scan --threads', () => {
     const timeless = (t: string) => t.replace(/ in [\d.]+ m?s( \(\d+ lines\/s\))?/g, '');
     expect(timeless(two.stderr)).toBe(timeless(one.stderr));
     expect(one.stderr).toMatch(/:\d+: invalid UTF-8 at byte 1; line skipped/);
+  });
+
+  it('scans on when the cache cannot be written, and says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'logsift-nocache-'));
+    try {
+      const notADir = join(dir, 'file');
+      await writeFile(notADir, 'x');
+      const r = await runCli(['scan', '--kb', STARTER_KB, '--cache-dir', notADir, '--threads', '1'], demo);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/could not write the KB snapshot in .*file: /);
+      expect(r.stdout.split('\n').filter((l) => l !== '').length).toBeGreaterThan(3);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails the scan with a clear error when a worker cannot load the knowledge base', async () => {
