@@ -32,7 +32,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
-  | ({ type: 'result'; id: number } & RenderedBatch)
+  | { type: 'result'; id: number; text: Uint8Array; cuts: Uint32Array; primary: Int32Array }
   | { type: 'batch-failed'; id: number; message: string };
 
 const here = import.meta.url;
@@ -76,7 +76,7 @@ class WorkerPool implements BatchRenderer {
     if (!p) return;
     this.pending.delete(m.id);
     slot.busy--;
-    if (m.type === 'result') p.resolve({ text: m.text, cuts: m.cuts, primary: m.primary });
+    if (m.type === 'result') p.resolve({ text: Buffer.from(m.text.buffer, m.text.byteOffset, m.text.byteLength), cuts: m.cuts, primary: m.primary });
     else p.reject(new LogsiftError(ErrorCodes.SCAN_FAILED, m.message));
   }
 

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Enricher } from '../enrich/index.js';
 import { loadKnowledgeBaseCached } from '../kb/snapshot.js';
 import { Matcher } from '../matcher/index.js';
-import { renderBatch } from './scan.js';
+import { renderBatch, toBytes } from './scan.js';
 import type { ScanWorkerInit, WorkerReply, WorkerRequest } from './scan-pool.js';
 
 const init = workerData as ScanWorkerInit;
@@ -36,8 +36,11 @@ try {
         texts[i] = data.toString('utf8', m.offsets[i]!, m.offsets[i + 1]!);
         sources[i] = { file: init.fileName, line: m.lineNumbers[i]! };
       }
-      const r = renderBatch(enricher, texts, sources, init.emit, init.format);
-      reply({ type: 'result', id: m.id, ...r }, [r.cuts.buffer as ArrayBuffer, r.primary.buffer as ArrayBuffer]);
+      const r = toBytes(renderBatch(enricher, texts, sources, init.emit, init.format));
+      // Sent as bytes (transferred): the main thread writes them without encoding or copying.
+      const text = new Uint8Array(r.text.buffer, r.text.byteOffset, r.text.byteLength);
+      const own = text.byteOffset === 0 && text.byteLength === text.buffer.byteLength ? text : text.slice();
+      reply({ type: 'result', id: m.id, text: own, cuts: r.cuts, primary: r.primary }, [own.buffer as ArrayBuffer, r.cuts.buffer as ArrayBuffer, r.primary.buffer as ArrayBuffer]);
     } catch (err) {
       reply({ type: 'batch-failed', id: m.id, message: (err as Error).message });
     }

@@ -41,17 +41,20 @@ function formatText(e: LogsiftEvent): string {
   return `${where}\t${e.signature_id}${others}\n\troot cause: ${e.root_cause}\n\tworkarounds: ${e.workaround_ids.join(', ') || '-'}\n`;
 }
 
-/** One batch's output: the emitted text, where each line's output ends, and its primary record. */
+/**
+ * One batch's output: the emitted text (a string, or its UTF-8 bytes when it comes from a worker, so
+ * the main thread neither copies nor encodes it), where each line's output ends, and its primary.
+ */
 export interface RenderedBatch {
-  text: string;
-  /** `cuts[i]`: end of line i's output in `text` (unemitted lines add nothing). */
+  text: string | Buffer;
+  /** `cuts[i]`: end of line i's output in `text`, in its units (unemitted lines add nothing). */
   cuts: Uint32Array;
   /** Primary record index per line, -1 when unmatched. */
   primary: Int32Array;
 }
 
 /** Scan, rank and encode one batch (in the main thread, or in a worker: the same code). */
-export function renderBatch(enricher: Enricher, texts: readonly string[], sources: readonly EventSource[], emit: ScanOptions['emit'], format: ScanOptions['format']): RenderedBatch {
+export function renderBatch(enricher: Enricher, texts: readonly string[], sources: readonly EventSource[], emit: ScanOptions['emit'], format: ScanOptions['format']): RenderedBatch & { text: string } {
   const results = enricher.enrichBatch(texts, sources);
   const cuts = new Uint32Array(results.length);
   const primary = new Int32Array(results.length);
@@ -62,6 +65,23 @@ export function renderBatch(enricher: Enricher, texts: readonly string[], source
     cuts[i] = text.length;
   });
   return { text, cuts, primary };
+}
+
+/** The same batch as UTF-8 bytes with byte cuts (what a worker sends back). */
+export function toBytes(r: RenderedBatch & { text: string }): RenderedBatch & { text: Buffer } {
+  const bytes = Buffer.from(r.text, 'utf8');
+  if (bytes.length !== r.text.length) {
+    // Non-ASCII output: character cuts become byte cuts.
+    let from = 0;
+    let at = 0;
+    for (let i = 0; i < r.cuts.length; i++) {
+      const to = r.cuts[i]!;
+      if (to > from) at += Buffer.byteLength(r.text.slice(from, to), 'utf8');
+      from = to;
+      r.cuts[i] = at;
+    }
+  }
+  return { text: bytes, cuts: r.cuts, primary: r.primary };
 }
 
 /** Renders batches somewhere (worker threads); results come back per batch, in any order. */
@@ -99,19 +119,22 @@ export async function runScan(
   let lines = 0;
   let matched = 0;
   let errors = 0;
-  let out: string[] = [];
+  let out: (string | Buffer)[] = [];
   let outBytes = 0;
+  let outBuffers = false;
 
   const write = async (force: boolean): Promise<void> => {
     if (out.length === 0 || (!force && outBytes < 1 << 18)) return;
-    const chunk = out.join('');
+    const chunk = !outBuffers ? out.join('') : out.length === 1 ? out[0]! : Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x)));
     out = [];
     outBytes = 0;
+    outBuffers = false;
     if (!stdout.write(chunk)) await once(stdout, 'drain');
   };
-  const push = (s: string): void => {
+  const push = (s: string | Buffer): void => {
     out.push(s);
     outBytes += s.length;
+    if (typeof s !== 'string') outBuffers = true;
   };
   const emitError = (lineNo: number, code: string, message: string): void => {
     errors++;
@@ -140,7 +163,7 @@ export async function runScan(
       const lineNo = b.lineNumbers[i]!;
       if (ei < b.errors.length && b.errors[ei]!.lineNo < lineNo) {
         const upto = i > 0 ? r.cuts[i - 1]! : 0;
-        if (upto > from) push(r.text.slice(from, upto));
+        if (upto > from) push(typeof r.text === 'string' ? r.text.slice(from, upto) : r.text.subarray(from, upto));
         from = upto;
         while (ei < b.errors.length && b.errors[ei]!.lineNo < lineNo) {
           const pe = b.errors[ei++]!;
@@ -156,7 +179,7 @@ export async function runScan(
         counts.set(id, (counts.get(id) ?? 0) + 1);
       }
     }
-    if (r.text.length > from) push(from === 0 ? r.text : r.text.slice(from));
+    if (r.text.length > from) push(from === 0 ? r.text : typeof r.text === 'string' ? r.text.slice(from) : r.text.subarray(from));
     for (; ei < b.errors.length; ei++) emitError(b.errors[ei]!.lineNo, b.errors[ei]!.code, b.errors[ei]!.message);
     hooks.onBatch?.({ lines: b.lineNumbers.length, bytes: b.bytes, seconds, primaryIndexes, errors: b.errors.length });
     lines += b.errors.length;
@@ -174,8 +197,19 @@ export async function runScan(
     const r = await head.result;
     await emitBatch(head.batch, r, Number(process.hrtime.bigint() - head.t0) / 1e9);
   };
+  // The pool starts in the background (workers load the KB and databases) while this thread goes on
+  // rendering; batches go to the pool once it is ready. A pool that cannot start is reported and the
+  // scan goes on here.
+  let starting: Promise<void> | null = null;
   const flush = async (b: Batch): Promise<void> => {
-    if (pool && !renderer && rendered >= pool.startAfterBatches) renderer = await pool.start();
+    if (pool && !starting && rendered >= pool.startAfterBatches) {
+      starting = pool.start().then(
+        (r) => {
+          renderer = r;
+        },
+        (err: Error) => stderr(`logsift: scan worker threads could not start (${err.message}); scanning in one thread\n`),
+      );
+    }
     rendered++;
     const t0 = process.hrtime.bigint();
     if (!renderer) {
@@ -210,6 +244,7 @@ export async function runScan(
     await flush(batch);
     while (inFlight.length > 0) await drainHead();
   } finally {
+    await starting;
     await (renderer as BatchRenderer | null)?.close();
   }
   await write(true);

@@ -48,6 +48,30 @@ describe('logsift scan --threads', () => {
     expect(one.stderr).toMatch(/:\d+: invalid UTF-8 at byte 1; line skipped/);
   });
 
+  it('renders batches in the workers once they are ready: same bytes, same summary', async () => {
+    const { kb } = await loadKnowledgeBase([STARTER_KB]);
+    const matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR });
+    const enricher = new Enricher(kb, matcher, { fields: ['message'], format: 'auto' });
+    const options = { input: '-', emit: 'all' as const, format: 'json' as const, inputFormat: 'auto' as const, fields: ['message'], maxLineBytes: 1000, batchSize: 6 };
+    const init = { kbPaths: [STARTER_KB], allowInvalid: false, ignoreCase: true, cacheDir: TEST_CACHE_DIR, fields: ['message'], inputFormat: 'auto' as const, emit: 'all' as const, format: 'json' as const, fileName: '<stdin>', kbVersion: kb.version };
+    const collect = (): { stream: PassThrough; text: () => string } => {
+      const stream = new PassThrough();
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+    };
+    const ready = await startScanPool(2, init);
+    let rendered = 0;
+    const counting = { render: (l: readonly Buffer[], n: readonly number[]) => (rendered++, ready.render(l, n)), close: () => ready.close() };
+    const a = collect();
+    const threaded = await runScan(options, enricher, a.stream, () => undefined, Readable.from([input()]), {}, { startAfterBatches: 0, start: async () => counting });
+    const b = collect();
+    const inline = await runScan(options, enricher, b.stream, () => undefined, Readable.from([input()]));
+    expect(rendered).toBeGreaterThan(30);
+    expect(a.text()).toBe(b.text());
+    expect({ ...threaded, seconds: 0 }).toEqual({ ...inline, seconds: 0 });
+  });
+
   it('scans on when the cache cannot be written, and says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'logsift-nocache-'));
     try {
@@ -62,14 +86,24 @@ describe('logsift scan --threads', () => {
     }
   });
 
-  it('fails the scan with a clear error when a worker cannot load the knowledge base', async () => {
+  it('scans in one thread, and says so, when the workers cannot load the knowledge base', async () => {
     const { kb } = await loadKnowledgeBase([STARTER_KB]);
     const matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR });
     const enricher = new Enricher(kb, matcher, { fields: ['message'], format: 'auto' });
     const init = { kbPaths: [STARTER_KB], allowInvalid: false, ignoreCase: true, cacheDir: TEST_CACHE_DIR, fields: ['message'], inputFormat: 'auto' as const, emit: 'matched' as const, format: 'json' as const, fileName: '<stdin>', kbVersion: 'kb-not-this-one' };
     const options = { input: '-', emit: 'matched' as const, format: 'json' as const, inputFormat: 'auto' as const, fields: ['message'], maxLineBytes: 1 << 20, batchSize: 5 };
-    await expect(
-      runScan(options, enricher, new PassThrough(), () => undefined, Readable.from([input()]), {}, { startAfterBatches: 1, start: () => startScanPool(2, init) }),
-    ).rejects.toThrow(/scan worker could not start: the knowledge base changed/);
+    let stderr = '';
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const started = startScanPool(2, init);
+    started.catch(() => undefined); // asserted below
+    const summary = await runScan(options, enricher, out, (t) => (stderr += t), Readable.from([input()]), {}, { startAfterBatches: 1, start: () => started });
+    await expect(started).rejects.toThrow(/scan worker could not start: the knowledge base changed/);
+    expect(stderr).toMatch(/scan worker threads could not start \(scan worker could not start: the knowledge base changed.*\); scanning in one thread/);
+    expect(summary.lines).toBe(10 * 23 + 3); // with the two bad lines; the long one is under the 1 MiB default
+    const inline = await runScan(options, enricher, new PassThrough().resume(), () => undefined, Readable.from([input()]));
+    expect(summary.matched).toBe(inline.matched);
+    expect(Buffer.concat(chunks).toString().split('\n').length).toBe(inline.matched + 1);
   });
 });
