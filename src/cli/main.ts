@@ -27,7 +27,7 @@ Usage:
 
 Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 --input-format auto, --fields ${DEFAULT_MESSAGE_FIELDS.join(',')}, --max-line-bytes 1048576,
---threads: the available cores (worker threads start once the input exceeds 4 batches).
+--threads: the available cores, 1 on 2 cores or fewer (workers start once the input exceeds 4 batches).
 `;
 
 function stdio(): Io {
@@ -78,7 +78,10 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     maxLineBytes: positiveInt('max-line-bytes', values['max-line-bytes'], 1 << 20),
     batchSize: positiveInt('batch-size', values['batch-size'], 2048),
   };
-  const threads = positiveInt('threads', values.threads, availableParallelism());
+  // Default: the available cores, but one thread on 2 cores or fewer, where workers measured slower
+  // (the main thread's reading and writing need most of a core: README, Benchmarks).
+  const cores = availableParallelism();
+  const threads = positiveInt('threads', values.threads, cores > 2 ? cores : 1);
   const cacheDir = values['no-cache'] ? null : (values['cache-dir'] ?? defaultCacheDir());
   if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
   const { kb, matcher } = await loadKbAndMatcher(
