@@ -1,40 +1,86 @@
 /**
- * npm run bench:matcher — the matcher with the 2,522-record deadends.dev KB, side by side with its
- * baseline (a plain JavaScript RegExp loop over the same records) in one process.
+ * npm run bench:matcher — the matcher with the 2,522-record deadends.dev KB, each figure beside its
+ * baseline in the same run:
+ * - cold compile: the previous single database (UTF8|UCP patterns inside) vs ASCII first (time to
+ *   the first matchable message) and the Unicode parts (in the background, in parallel);
+ * - start on a cached KB: the full KB load (zod, canonical hashing) vs the snapshot, in process, and
+ *   a whole `logsift scan` process (start to exit on a 3-line input);
+ * - the batched native scan vs one call per line vs a plain JavaScript RegExp loop;
+ * - a whole `logsift scan --emit matched` process over loghub ×10, on 1 and 2 threads.
+ * Needs `npm run build` (the processes run bin/logsift.js).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { Readable } from 'node:stream';
 
-import { runScan } from '../src/cli/scan.js';
-import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../src/enrich/index.js';
 import { loadKnowledgeBase } from '../src/kb/index.js';
-import { Matcher, loadNative } from '../src/matcher/index.js';
-import { DEADENDS_RECORDS } from '../test/helpers/shared.js';
+import { loadKnowledgeBaseCached } from '../src/kb/snapshot.js';
+import { Matcher, loadNative, planPatterns } from '../src/matcher/index.js';
+import { DEADENDS_RECORDS, REPO_ROOT } from '../test/helpers/shared.js';
 import { devLines, fmt, loghubLines, measure } from './common.js';
 import { compareStrength } from './strength.js';
 
 const BATCH = 1024;
+const COPIES = Number(process.env['BENCH_COPIES'] ?? 10);
+const BIN = join(REPO_ROOT, 'bin', 'logsift.js');
+const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function runProcess(args: string[]): { ms: number; stderr: string } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`logsift ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { ms, stderr: r.stderr };
+}
 
 async function main(): Promise<void> {
+  execFileSync('npm', ['run', 'build:ts'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const native = loadNative();
   const { kb } = await loadKnowledgeBase([DEADENDS_RECORDS]);
-  const cacheDir = await mkdtemp(join(tmpdir(), 'logsift-bench-'));
+  const dir = await mkdtemp(join(tmpdir(), 'logsift-bench-'));
   try {
+    // 1. Cold compile. Baseline: the previous policy, one database with every pattern's own flags.
+    let t0 = performance.now();
+    const plan = await planPatterns(native, kb.records, { ignoreCase: true });
+    const hs = plan.filter((p) => p.cls === 'native' || p.cls === 'prefilter');
+    await native.compile(hs.map((p) => ({ expression: p.expression!, flags: p.flags!, id: p.index })));
+    const beforeMs = performance.now() - t0;
+    t0 = performance.now();
+    const cacheDir = join(dir, 'cache');
     const cold = await Matcher.create(kb, { cacheDir });
-    const warm = await Matcher.create(kb, { cacheDir });
-    const native = loadNative();
-    const { readFileSync, readdirSync } = await import('node:fs');
-    const dbBytes = readFileSync(join(cacheDir, readdirSync(cacheDir)[0]!));
-    const t0 = process.hrtime.bigint();
-    const reps = 20;
-    for (let i = 0; i < reps; i++) await Matcher.create(kb, { cacheDir });
-    const cachedLoadMs = Number(process.hrtime.bigint() - t0) / 1e6 / reps;
-    void native;
-    console.log(`knowledge base: ${kb.size} records; classes ${JSON.stringify(cold.info.patterns)}`);
-    console.log(`compile (cold): ${cold.info.buildSeconds.toFixed(2)} s; cached load (Matcher.create, cache hit): ${cachedLoadMs.toFixed(1)} ms; cache file ${(dbBytes.length / 1048576).toFixed(1)} MiB; database ${(warm.info.databaseBytes / 1048576).toFixed(1)} MiB`);
+    const asciiMs = performance.now() - t0;
+    await cold.unicodeReady;
+    const unicodeMs = performance.now() - t0;
+    console.log(`knowledge base: ${kb.size} records; classes ${JSON.stringify(cold.info.patterns)}; ${hs.filter((p) => p.asciiFlags !== undefined).length} patterns need the Unicode database`);
+    console.log(`cold compile, baseline (one database, UTF8|UCP patterns inside): ${s(beforeMs)}`);
+    console.log(`cold compile, ASCII first: first message matchable after ${s(asciiMs)} (${(beforeMs / asciiMs).toFixed(1)}× sooner); Unicode parts ready after ${s(unicodeMs)} (in the background)`);
 
+    // 2. Cached start. In process: full load vs snapshot (both then load the databases from the cache).
+    await loadKnowledgeBaseCached([DEADENDS_RECORDS], {}, cacheDir); // writes the snapshot
+    const reps = 5;
+    t0 = performance.now();
+    for (let i = 0; i < reps; i++) await Matcher.create((await loadKnowledgeBase([DEADENDS_RECORDS])).kb, { cacheDir });
+    const fullMs = (performance.now() - t0) / reps;
+    t0 = performance.now();
+    for (let i = 0; i < reps; i++) await Matcher.create((await loadKnowledgeBaseCached([DEADENDS_RECORDS], {}, cacheDir)).kb, { cacheDir });
+    const snapMs = (performance.now() - t0) / reps;
+    const small = join(dir, 'small.log');
+    await writeFile(small, `${loghubLines().slice(0, 3).join('\n')}\n`);
+    const common = ['scan', '--kb', DEADENDS_RECORDS, '--cache-dir', cacheDir];
+    runProcess([...common, '--input', small]); // warm the page cache
+    const procMs = Array.from({ length: 5 }, () => runProcess([...common, '--input', small]).ms).sort((a, b) => a - b)[2]!;
+    const bare = Array.from({ length: 5 }, () => {
+      const t = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      return performance.now() - t;
+    }).sort((a, b) => a - b)[2]!;
+    console.log(`\ncached start, in process: full KB load + cached databases ${fullMs.toFixed(0)} ms (baseline); KB snapshot + cached databases ${snapMs.toFixed(0)} ms`);
+    console.log(`cached start, whole process (start to exit, 3 lines scanned): ${procMs.toFixed(0)} ms median of 5 (a bare \`node -e 0\`: ${bare.toFixed(0)} ms)`);
+
+    // 3. In-process scans and the RegExp baseline.
+    const warm = await Matcher.create(kb, { cacheDir, unicode: 'wait' });
+    let loopRate = 0;
     for (const [name, lines] of [['loghub-2k (16 systems)', loghubLines()], ['dev-lines', devLines()]] as const) {
       const batches: string[][] = [];
       for (let i = 0; i < lines.length; i += BATCH) batches.push(lines.slice(i, i + BATCH));
@@ -44,13 +90,13 @@ async function main(): Promise<void> {
       const single = measure(lines.length, () => {
         for (const l of lines) warm.scan([l]);
       });
-      // Baseline: what a JavaScript implementation does without Hyperscan — every record's regex on
-      // every line (the exact translated RegExps, so it answers the same). Sampled: it is slow.
+      // Baseline: every record's exact RegExp on every line (answers the same). Sampled: it is slow.
       const regexes = warm.plan.filter((p) => p.js !== null).map((p) => new RegExp(p.js!, p.jsFlags));
       const sample = lines.filter((_, i) => i % 16 === 0);
       const loop = measure(sample.length, () => {
         for (const l of sample) for (const re of regexes) re.test(l);
       }, 3);
+      if (loopRate === 0) loopRate = loop.perCore;
       console.log(`\n${name}: ${fmt(lines.length)} lines`);
       console.log(`  batched native scan (${BATCH}/call): ${fmt(batched.perCore)} lines/s per core`);
       console.log(`  one native call per line:      ${fmt(single.perCore)} lines/s per core (batched is ${(batched.perCore / single.perCore).toFixed(2)}×)`);
@@ -99,21 +145,23 @@ async function main(): Promise<void> {
       warm.close();
     }
 
-    // logsift scan --emit matched over the loghub lines (in process, output discarded).
+
+    // 4. Whole `logsift scan --emit matched` processes over loghub ×COPIES, 1 and 2 threads.
+    const big = join(dir, 'big.log');
     const text = `${loghubLines().join('\n')}\n`;
-    const enricher = new Enricher(kb, warm, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
-    const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
-    const opts = { input: '-', emit: 'matched' as const, format: 'json' as const, inputFormat: 'auto' as const, fields: DEFAULT_MESSAGE_FIELDS, maxLineBytes: 1 << 20, batchSize: 2048 };
-    const copies = 5;
-    const scanInput = () => Readable.from(Array.from({ length: copies }, () => Buffer.from(text)));
-    await runScan(opts, enricher, sink(), () => undefined, scanInput()); // warm-up
-    const cpu0 = process.cpuUsage();
-    const summary = await runScan(opts, enricher, sink(), () => undefined, scanInput());
-    const cpu = process.cpuUsage(cpu0);
-    console.log(`\nlogsift scan --emit matched, loghub ×${copies}: ${fmt(summary.lines / ((cpu.user + cpu.system) / 1e6))} lines/s per core (${fmt(summary.lines / summary.seconds)} lines/s wall), ${summary.matched} events`);
-    console.log(`RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
+    await writeFile(big, text.repeat(COPIES));
+    const n = loghubLines().length * COPIES;
+    console.log(`\nlogsift scan --emit matched, loghub ×${COPIES} (${fmt(n)} lines), whole process (start, KB and databases from the cache, scan, rank, encode, write):`);
+    const rates: Record<number, number> = {};
+    for (const threads of [1, 2]) {
+      const r = runProcess([...common, '--input', big, '--emit', 'matched', '--threads', String(threads)]);
+      rates[threads] = n / (r.ms / 1000);
+      console.log(`  --threads ${threads}: ${fmt(rates[threads]!)} lines/s (${s(r.ms)})${threads === 2 ? `, ${(rates[2]! / rates[1]!).toFixed(2)}× one thread` : ''}`);
+    }
+    console.log(`  vs the RegExp loop (loghub, per core): ${fmt(rates[1]! / loopRate)}× on 1 thread, ${fmt(rates[2]! / loopRate)}× on 2`);
+    console.log(`RSS of this process ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
   } finally {
-    await rm(cacheDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

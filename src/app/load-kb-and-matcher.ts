@@ -9,9 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
-import { KnowledgeBase, loadKnowledgeBase, type KbFilterSpec } from '../kb/index.js';
-import { broadFindings, scanBackground, type LintFinding } from '../kb/lint.js';
-import { Matcher, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
+import type { KbFilterSpec } from '../kb/filter.js';
+import { KnowledgeBase } from '../kb/knowledge-base.js';
+import { loadKnowledgeBaseCached } from '../kb/snapshot.js';
+import { Matcher, defaultCacheDir, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
 
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
@@ -59,11 +60,19 @@ export async function readBackground(files: readonly string[]): Promise<string[]
   return lines;
 }
 
-/** Loads the KB (reporting skipped and dropped records) and builds its matcher (reporting progress). */
+/**
+ * Loads the KB (reporting skipped and dropped records) and builds its matcher (reporting progress).
+ * The validated, filtered KB is snapshotted beside the compiled databases (same directory; none
+ * with `cacheDir: null`), so a start on an unchanged KB does no validation (kb/snapshot.ts).
+ */
 export async function loadKbAndMatcher(paths: readonly string[], options: LoadKbOptions, report: KbLoadReporter): Promise<LoadedKb> {
-  const { kb, problems, dropped } = await loadKnowledgeBase(paths, { allowInvalid: options.allowInvalid, ...(options.filter ? { filter: options.filter } : {}) });
+  const cacheDir = options.matcher.cacheDir === undefined ? defaultCacheDir() : options.matcher.cacheDir;
+  const loadOptions = { allowInvalid: options.allowInvalid, ...(options.filter ? { filter: options.filter } : {}) };
+  const { kb, problems, dropped } = await loadKnowledgeBaseCached(paths, loadOptions, cacheDir, (e) => {
+    if (e.type === 'kb-cache-write-failed') report.build(`could not write the KB snapshot in ${cacheDir}: ${e.reason}`, { type: 'cache-write-failed', file: cacheDir ?? '', reason: e.reason });
+  });
   for (const p of problems) report.skipped(p);
-  if (dropped.length > 0) report.dropped?.('filter', dropped.map((d) => ({ id: d.loaded.record.id, why: d.reason })));
+  if (dropped.length > 0) report.dropped?.('filter', dropped.map((d) => ({ id: d.id, why: d.reason })));
   const matcherOptions: MatcherOptions = {
     ...options.matcher,
     onEvent: (e) => {
@@ -77,7 +86,9 @@ export async function loadKbAndMatcher(paths: readonly string[], options: LoadKb
   if (rate === null || !options.lint || options.lint.background.length === 0) return { kb, matcher, dropped: counts };
 
   const background = await readBackground(options.lint.background);
-  const broad: LintFinding[] = broadFindings(kb, scanBackground(matcher, kb.size, background, 1), rate);
+  // Imported only when kb.lint is on: a plain start does not load the linter.
+  const { broadFindings, scanBackground } = await import('../kb/lint.js');
+  const broad = broadFindings(kb, scanBackground(matcher, kb.size, background, 1), rate);
   if (broad.length === 0) return { kb, matcher, dropped: counts };
   const ids = new Set(broad.map((f) => f.id));
   const keep = kb.records.map((record, i) => ({ record, ...kb.sources[i]! })).filter((l) => !ids.has(l.record.id));

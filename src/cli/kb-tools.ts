@@ -1,72 +1,15 @@
-/** `logsift kb lint` and `logsift kb suggest`, and the KB-load flags they share with `scan`. */
+/** `logsift kb lint` and `logsift kb suggest` (their KB-load flags: kb-flags.ts). */
 import { Writable } from 'node:stream';
 
-import { readBackground, type LoadKbOptions } from '../app/index.js';
+import { readBackground } from '../app/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/index.js';
 import { KbValidationError, type LogsiftError } from '../errors.js';
-import { filterTermProblem, type KbFilterSpec } from '../kb/index.js';
 import { ExactBudgetError } from '../matcher/index.js';
 import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type LintCheck } from '../kb/lint.js';
 import { UnmatchedMiner, formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_KB, UsageError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
+import { kbLoadOptions, shareFlag, type KbLoadFlagValues } from './kb-flags.js';
 import { runScan } from './scan.js';
-
-/** Flags that choose and load the KB, as parseArgs options. */
-export const KB_LOAD_FLAGS = {
-  kb: { type: 'string', multiple: true },
-  include: { type: 'string', multiple: true },
-  exclude: { type: 'string', multiple: true },
-  'case-sensitive': { type: 'boolean', default: false },
-  'cache-dir': { type: 'string' },
-  'no-cache': { type: 'boolean', default: false },
-  'allow-invalid-records': { type: 'boolean', default: false },
-} as const;
-
-export interface KbLoadFlagValues {
-  kb?: string[] | undefined;
-  include?: string[] | undefined;
-  exclude?: string[] | undefined;
-  'case-sensitive'?: boolean | undefined;
-  'cache-dir'?: string | undefined;
-  'no-cache'?: boolean | undefined;
-  'allow-invalid-records'?: boolean | undefined;
-}
-
-/**
- * `--include`/`--exclude` (repeatable, or comma-separated), else `$LOGSIFT_KB_INCLUDE` /
- * `$LOGSIFT_KB_EXCLUDE` (comma-separated), as for `logsift run`.
- */
-export function filterFromFlags(values: KbLoadFlagValues, env: NodeJS.ProcessEnv = process.env): KbFilterSpec {
-  const list = (given: string[] | undefined, name: string): string[] => {
-    const raw = given ?? (env[name] !== undefined ? [env[name]] : []);
-    const terms = raw.flatMap((g) => g.split(',')).map((t) => t.trim()).filter(Boolean);
-    for (const t of terms) {
-      const problem = filterTermProblem(t);
-      if (problem) throw new UsageError(`${given ? `--${name === 'LOGSIFT_KB_INCLUDE' ? 'include' : 'exclude'}` : name}: ${problem}`);
-    }
-    return terms;
-  };
-  return { include: list(values.include, 'LOGSIFT_KB_INCLUDE'), exclude: list(values.exclude, 'LOGSIFT_KB_EXCLUDE') };
-}
-
-export function kbLoadOptions(values: KbLoadFlagValues, extra: Partial<LoadKbOptions> = {}): LoadKbOptions {
-  return {
-    allowInvalid: values['allow-invalid-records'] ?? false,
-    matcher: {
-      ignoreCase: !values['case-sensitive'],
-      ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
-    },
-    filter: filterFromFlags(values),
-    ...extra,
-  };
-}
-
-export function shareFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a share from 0 to 1 (got "${value}")`);
-  return n;
-}
 
 /** `logsift kb lint`: exit 1 only when some finding is an error (invalid, rejected, empty). */
 export async function kbLint(

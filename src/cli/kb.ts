@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 
 import { KbValidationError, isLogsiftError } from '../errors.js';
 import { KbFilter, canonToRecord, checkRedos, filterReport, isCanon, loadRecords, parseRecordText, KnowledgeBase, type KbFilterSpec } from '../kb/index.js';
-import { cacheFile, cacheKey, defaultCacheDir, exactEngineRuns, loadNative, planPatterns, summarize } from '../matcher/index.js';
+import { cacheFile, cacheKey, defaultCacheDir, unicodeCacheFile, exactEngineRuns, loadNative, planPatterns, summarize } from '../matcher/index.js';
 import { loadKbAndMatcher, stderrReporter, type Output } from './common.js';
 
 /**
@@ -89,15 +89,21 @@ export async function kbCompile(
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const { kb, matcher } = await loadKbAndMatcher(
     paths,
-    { allowInvalid: false, matcher: { ignoreCase: options.ignoreCase, cacheDir, portable: options.portable, prebuiltDirs: [] } },
+    // Both databases before returning: an image ships the Unicode one too.
+    { allowInvalid: false, matcher: { ignoreCase: options.ignoreCase, cacheDir, portable: options.portable, prebuiltDirs: [], unicode: 'wait' } },
     stderrReporter(io),
   );
-  const file = cacheFile(cacheDir, cacheKey(loadNative(), kb.records, options.ignoreCase, options.portable));
+  matcher.close();
+  const key = cacheKey(loadNative(), kb.records, options.ignoreCase, options.portable);
+  const file = cacheFile(cacheDir, key);
   if (!existsSync(file)) {
     io.err(`logsift: the compiled database was not written to ${file}\n`);
     return 1;
   }
   io.out(`${file}\n`);
+  if (!matcher.unicodeComplete) {
+    io.err(`logsift: the Unicode database was not complete; non-ASCII messages will use the exact engine for some records\n`);
+  } else if (existsSync(unicodeCacheFile(cacheDir, key))) io.out(`${unicodeCacheFile(cacheDir, key)}\n`);
   io.err(`logsift: ${kb.size} records, ${kb.version}, ${matcher.info.databaseBytes} bytes${options.portable ? ', portable x86-64' : ''}\n`);
   return 0;
 }

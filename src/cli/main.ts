@@ -3,19 +3,17 @@
  * Parses arguments, wires dependencies, maps errors to exit codes (0 ok, 1 failure, 2 usage).
  */
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, Enricher, type InputFormat } from '../enrich/index.js';
-import { createHttpServer, listen } from '../http/index.js';
-import { formatSuggestions } from '../suggest/index.js';
-import { DEFAULT_EXACT_BUDGET_MS } from '../matcher/index.js';
-import { LogsiftMetrics } from '../telemetry/index.js';
+import { DEFAULT_EXACT_BUDGET_MS, defaultCacheDir, defaultPrebuiltDirs } from '../matcher/index.js';
+import type { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { commandHelp, version } from './help.js';
-import { kbCheck, kbCompile, kbImport } from './kb.js';
 import type { LintCheck } from '../kb/lint.js';
-import { KB_LOAD_FLAGS, filterFromFlags, kbLint, kbLoadOptions, kbSuggest, minerFor, shareFlag } from './kb-tools.js';
-import { runScan } from './scan.js';
+import { KB_LOAD_FLAGS, filterFromFlags, kbLoadOptions, shareFlag } from './kb-flags.js';
+import { runScan, type ScanPool } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
 
@@ -25,6 +23,7 @@ Usage:
                [--max-line-bytes N] [--cache-dir DIR | --no-cache] [--allow-invalid-records]
                [--http-port PORT] [--include TERM]... [--exclude TERM]...
                [--background FILE]... [--max-background-rate R] [--suggest [--top N]] [--exact-budget MS]
+               [--threads N]
   logsift run  [--config FILE] [--brokers H:P,..] [--input TOPIC] [--output TOPIC] [--group ID]
                [--kb PATH]... [--delivery at-least-once|exactly-once] [--dlq TOPIC] [--unmatched TOPIC]
                [--include TERM]... [--exclude TERM]...
@@ -45,6 +44,7 @@ Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 Filter terms: domain:NAME, category:NAME, id:GLOB (* and ? wildcards); also $LOGSIFT_KB_INCLUDE,
 $LOGSIFT_KB_EXCLUDE (comma-separated).
 --exact-budget ${DEFAULT_EXACT_BUDGET_MS} (ms of exact-engine work per line; env LOGSIFT_MATCH_EXACT_BUDGET).
+--threads: the available cores, 1 on 2 cores or fewer (workers start once the input exceeds 4 batches).
 `;
 
 function stdio(): Io {
@@ -90,6 +90,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
       suggest: { type: 'boolean', default: false },
       top: { type: 'string' },
       'exact-budget': { type: 'string' },
+      threads: { type: 'string' },
     },
     strict: true,
   });
@@ -110,14 +111,42 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   const loadOptions = kbLoadOptions(values, lint ? { lint } : {});
   const exactBudgetMs = positiveInt('exact-budget', values['exact-budget'] ?? process.env['LOGSIFT_MATCH_EXACT_BUDGET'], DEFAULT_EXACT_BUDGET_MS);
   const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], { ...loadOptions, matcher: { ...loadOptions.matcher, exactBudgetMs } }, stderrReporter(io));
-  const miner = values.suggest ? minerFor(options.fields, options.inputFormat) : null;
-  const enricher = new Enricher(kb, matcher, { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) });
+  // Loaded only when asked for (--suggest, --http-port): each costs a scan's start-up otherwise.
+  const miner = values.suggest ? (await import('./kb-tools.js')).minerFor(options.fields, options.inputFormat) : null;
+  const enrichOptions = { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) };
+  const enricher = new Enricher(kb, matcher, enrichOptions);
+  // --threads N: worker threads render batches with this KB and the databases this process cached
+  // (so not with --no-cache); they start only once the input is larger than a few batches. Default:
+  // the available cores, but one thread on 2 cores or fewer, where workers measured slower (the main
+  // thread's reading and writing need most of a core: README, Benchmarks).
+  const cores = availableParallelism();
+  const threads = positiveInt('threads', values.threads, cores > 2 ? cores : 1);
+  const cacheDir = loadOptions.matcher.cacheDir === undefined ? defaultCacheDir() : loadOptions.matcher.cacheDir;
+  let pool: ScanPool | undefined;
+  if (threads > 1 && cacheDir !== null) {
+    pool = {
+      startAfterBatches: 4,
+      start: async () => {
+        const { startScanPool } = await import('./scan-pool.js');
+        const unicodeAtStart = matcher.unicodeComplete;
+        const p = await startScanPool(threads, {
+          kb: kb.state(),
+          matcher: { ignoreCase: loadOptions.matcher.ignoreCase ?? true, cacheDir, exactBudgetMs, prebuiltDirs: defaultPrebuiltDirs() },
+          enrich: { ...enrichOptions, fields: [...enrichOptions.fields] },
+          render: { emit: options.emit, format: options.format, maxLineBytes: options.maxLineBytes, fileName: options.input === '-' ? '<stdin>' : options.input, collectUnmatched: miner !== null },
+        });
+        if (!unicodeAtStart) void matcher.unicodeReady.then(() => matcher.unicodeComplete && p.attachUnicode(matcher.exportUnicode()));
+        return p;
+      },
+    };
+  }
   // --http-port: the same /metrics (and lookup API) as the daemon, so a long scan can be watched.
   let http: Server | null = null;
   let metrics: LogsiftMetrics | null = null;
   if (values['http-port'] !== undefined) {
     const port = Number(values['http-port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http-port must be a port number (got "${values['http-port']}")`);
+    const [{ createHttpServer, listen }, { LogsiftMetrics }] = await Promise.all([import('../http/index.js'), import('../telemetry/index.js')]);
     metrics = new LogsiftMetrics({ signatureLabel: true });
     metrics.setKnowledgeBase(kb, matcher.info);
     http = createHttpServer({
@@ -136,7 +165,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, {
       ...(metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {}),
       ...(miner ? { onUnmatched: (lines) => miner.observe(lines) } : {}),
-    });
+    }, pool);
   } finally {
     if (http) await new Promise((resolve) => http.close(resolve));
   }
@@ -152,6 +181,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   }
   if (miner) {
     io.err(`logsift: ${miner.errorLines} unmatched error line(s), ${miner.templates} template(s); top ${Math.min(top, miner.templates)} with draft records:\n`);
+    const { formatSuggestions } = await import('../suggest/index.js');
     io.err(formatSuggestions(miner.top(top)));
   }
   return 0;
@@ -172,6 +202,7 @@ export async function main(argv: string[], io: Io = stdio()): Promise<number> {
       case 'scan':
         return await scanCommand(argv.slice(1), io);
       case 'kb': {
+        const [{ kbCheck, kbCompile, kbImport }, { kbLint, kbSuggest }] = await Promise.all([import('./kb.js'), import('./kb-tools.js')]);
         if (sub === 'check') {
           const { values } = parseArgs({ args: rest, options: { kb: { type: 'string', multiple: true }, 'case-sensitive': { type: 'boolean', default: false }, include: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true } } });
           return await kbCheck(values.kb ?? [DEFAULT_KB], !values['case-sensitive'], io, filterFromFlags(values));

@@ -1,6 +1,10 @@
 /**
  * `logsift scan`: the embedded job, no Kafka. Lines in (file or stdin), one JSON event per line out,
  * in input order; a summary on stderr.
+ *
+ * A batch of lines is rendered by `renderBatch` (the per-message path, Enricher.process, then the
+ * output text), on this thread or, with `--threads N`, on a pool of worker threads (scan-pool.ts)
+ * that render whole batches in parallel; this thread writes the results in input order.
  */
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
@@ -31,6 +35,65 @@ export interface ScanSummary {
   top: { id: string; count: number }[];
 }
 
+/** One rendered batch: its output text in input order and what the summary and hooks need. */
+export interface RenderedBatch {
+  /** stdout text: events (and error records with --emit all), in input order. */
+  text: string | Uint8Array;
+  /** stderr lines of the lines skipped, in input order. */
+  skipped: string[];
+  lines: number;
+  bytes: number;
+  weak: number;
+  /** Record index of each primary match, in input order. */
+  primaries: number[];
+  /** The lines that matched nothing, when asked for (`--suggest`); else null. */
+  unmatched: string[] | null;
+}
+
+export interface RenderOptions {
+  emit: ScanOptions['emit'];
+  format: ScanOptions['format'];
+  maxLineBytes: number;
+  fileName: string;
+  collectUnmatched: boolean;
+}
+
+/** Renders batches elsewhere (the worker pool); `runScan` keeps their order. */
+export interface BatchRenderer {
+  render(inputs: readonly MessageInput[]): Promise<RenderedBatch>;
+  close(): Promise<void>;
+}
+
+/** A pool that `runScan` starts once the input has more than `startAfterBatches` batches. */
+export interface ScanPool {
+  startAfterBatches: number;
+  start(): Promise<BatchRenderer>;
+}
+
+/** Renders one batch: the per-message path (Enricher.process), exactly one outcome per line. */
+export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[], options: RenderOptions): RenderedBatch {
+  const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line' }) : [];
+  const r: RenderedBatch = { text: '', skipped: [], lines: outcomes.length, bytes: 0, weak: 0, primaries: [], unmatched: options.collectUnmatched ? [] : null };
+  let text = '';
+  outcomes.forEach((o, k) => {
+    const lineNo = (inputs[k]!.source as FileSource).line;
+    if (o.kind === 'poison') {
+      const message = o.code === ErrorCodes.MESSAGE_TOO_LARGE ? `${o.detail} (--max-line-bytes)` : o.detail;
+      r.skipped.push(`logsift: ${options.fileName}:${lineNo}: ${message}; line skipped\n`);
+      if (options.emit === 'all') text += `${JSON.stringify({ schema: 'logsift.error/v1', error: { code: o.code, message }, source: { file: options.fileName, line: lineNo } })}\n`;
+      return;
+    }
+    r.bytes += o.bytes;
+    const m = o.result;
+    if (m.weak) r.weak++;
+    if (!m.matched && r.unmatched) r.unmatched.push(inputs[k]!.value!.toString('utf8'));
+    if (m.matched) r.primaries.push(m.primary!.index);
+    if (m.matched || options.emit === 'all') text += options.format === 'text' ? formatText(m.event) : `${o.json}\n`;
+  });
+  r.text = text;
+  return r;
+}
+
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
   onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; weak: number; errors: number }) => void;
@@ -52,83 +115,101 @@ export async function runScan(
   stderr: (text: string) => void,
   stdin: Readable,
   hooks: ScanHooks = {},
+  pool?: ScanPool,
 ): Promise<ScanSummary> {
   const fileName = options.input === '-' ? '<stdin>' : options.input;
   const stream = options.input === '-' ? stdin : createReadStream(options.input, { highWaterMark: 1 << 20 });
   const counts = new Map<string, number>();
   const started = process.hrtime.bigint();
+  const render: RenderOptions = { emit: options.emit, format: options.format, maxLineBytes: options.maxLineBytes, fileName, collectUnmatched: hooks.onUnmatched !== undefined };
   let lines = 0;
   let matched = 0;
   let weak = 0;
   let errors = 0;
-  let out: string[] = [];
+  let out: (string | Uint8Array)[] = [];
   let outBytes = 0;
 
   const write = async (force: boolean): Promise<void> => {
     if (out.length === 0 || (!force && outBytes < 1 << 18)) return;
-    const chunk = out.join('');
+    const chunk = out.length === 1 ? out[0]! : out.every((c) => typeof c === 'string') ? out.join('') : Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
     out = [];
     outBytes = 0;
     if (!stdout.write(chunk)) await once(stdout, 'drain');
   };
-  const emitError = (lineNo: number, code: string, message: string): void => {
-    errors++;
-    stderr(`logsift: ${fileName}:${lineNo}: ${message}; line skipped\n`);
-    if (options.emit === 'all') {
-      const e = { schema: 'logsift.error/v1', error: { code, message }, source: { file: fileName, line: lineNo } };
-      out.push(`${JSON.stringify(e)}\n`);
+
+  /** Counts and writes a rendered batch (batches arrive here in input order). */
+  const emit = async (r: RenderedBatch, seconds: number): Promise<void> => {
+    for (const line of r.skipped) stderr(line);
+    errors += r.skipped.length;
+    lines += r.lines;
+    weak += r.weak;
+    matched += r.primaries.length;
+    const primaries: MatchedSignature[] = [];
+    for (const p of r.primaries) {
+      const record = enricher.kb.records[p]!;
+      primaries.push(record);
+      counts.set(record.id, (counts.get(record.id) ?? 0) + 1);
     }
+    if (r.text.length > 0) {
+      out.push(r.text);
+      outBytes += r.text.length;
+    }
+    if (hooks.onUnmatched && r.unmatched && r.unmatched.length > 0) hooks.onUnmatched(r.unmatched);
+    hooks.onBatch?.({ lines: r.lines - r.skipped.length, bytes: r.bytes, seconds, primaries, weak: r.weak, errors: r.skipped.length });
+    await write(false);
+  };
+
+  // Batches in flight to the pool, oldest first; at most `maxInFlight`, so memory stays bounded and
+  // a slow stdout (write() awaiting 'drain') stops the reading. The pool starts in the background
+  // while this thread goes on rendering; a pool that cannot start is reported and the scan goes on here.
+  const inFlight: { result: Promise<RenderedBatch>; t0: bigint }[] = [];
+  const maxInFlight = 4;
+  let renderer: BatchRenderer | null = null;
+  let starting: Promise<void> | null = null;
+  let batches = 0;
+  const drainHead = async (): Promise<void> => {
+    const head = inFlight.shift()!;
+    const r = await head.result;
+    await emit(r, Number(process.hrtime.bigint() - head.t0) / 1e9);
   };
 
   let inputs: MessageInput[] = [];
   const flush = async (): Promise<void> => {
-    const t0 = process.hrtime.bigint();
-    // The one per-message path (Enricher.process): exactly one outcome per line, in input order.
-    const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line' }) : [];
-    const primaries: MatchedSignature[] = [];
-    let weakLines = 0;
-    let batchBytes = 0;
-    let batchErrors = 0;
-    const unmatchedLines: string[] = [];
-    outcomes.forEach((o, k) => {
-      const lineNo = (inputs[k]!.source as FileSource).line;
-      if (o.kind === 'poison') {
-        batchErrors++;
-        emitError(lineNo, o.code, o.code === ErrorCodes.MESSAGE_TOO_LARGE ? `${o.detail} (--max-line-bytes)` : o.detail);
-        return;
-      }
-      batchBytes += o.bytes;
-      const r = o.result;
-      if (r.weak) {
-        weak++;
-        weakLines++;
-      }
-      if (!r.matched && hooks.onUnmatched) unmatchedLines.push(inputs[k]!.value!.toString('utf8'));
-      if (r.matched) {
-        matched++;
-        const id = r.signatureId!;
-        primaries.push(enricher.kb.records[r.primary!.index]!);
-        counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      if (r.matched || options.emit === 'all') {
-        const s = options.format === 'text' ? formatText(r.event) : `${o.json}\n`;
-        out.push(s);
-        outBytes += s.length;
-      }
-    });
-    lines += outcomes.length;
-    if (hooks.onUnmatched && unmatchedLines.length > 0) hooks.onUnmatched(unmatchedLines);
-    hooks.onBatch?.({ lines: outcomes.length - batchErrors, bytes: batchBytes, seconds: Number(process.hrtime.bigint() - t0) / 1e9, primaries, weak: weakLines, errors: batchErrors });
+    const batch = inputs;
     inputs = [];
-    await write(false);
+    if (pool && !starting && batches >= pool.startAfterBatches) {
+      starting = pool.start().then(
+        (r) => {
+          renderer = r;
+        },
+        (err: Error) => stderr(`logsift: scan worker threads could not start (${err.message}); scanning in one thread\n`),
+      );
+    }
+    batches++;
+    const t0 = process.hrtime.bigint();
+    if (!renderer) {
+      while (inFlight.length > 0) await drainHead();
+      await emit(renderBatch(enricher, batch, render), Number(process.hrtime.bigint() - t0) / 1e9);
+      return;
+    }
+    const result = (renderer as BatchRenderer).render(batch);
+    result.catch(() => undefined); // awaited in order by drainHead
+    inFlight.push({ result, t0 });
+    while (inFlight.length >= maxInFlight) await drainHead();
   };
 
-  for await (const item of readLines(stream, options.maxLineBytes)) {
-    const source = { file: fileName, line: item.lineNo };
-    inputs.push(item.kind === 'too-long' ? { value: null, size: item.size, source } : { value: item.bytes, source });
-    if (inputs.length >= options.batchSize) await flush();
+  try {
+    for await (const item of readLines(stream, options.maxLineBytes)) {
+      const source = { file: fileName, line: item.lineNo };
+      inputs.push(item.kind === 'too-long' ? { value: null, size: item.size, source } : { value: item.bytes, source });
+      if (inputs.length >= options.batchSize) await flush();
+    }
+    if (inputs.length > 0 || batches === 0) await flush();
+    while (inFlight.length > 0) await drainHead();
+  } finally {
+    await starting;
+    if (renderer) await (renderer as BatchRenderer).close();
   }
-  await flush();
   await write(true);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([id, count]) => ({ id, count }));

@@ -2,7 +2,7 @@
  * The enriched event, v1 (JSON Schema: schema/event-v1.schema.json). Pure: no clock, no I/O.
  */
 import type { KnowledgeBase } from '../kb/index.js';
-import { deadEndIds } from '../kb/index.js';
+import { deadEndIds } from '../kb/ids.js';
 import type { RankedMatch } from './rank.js';
 import { contextFields, contextJson, type EventContext } from './context.js';
 
@@ -93,6 +93,9 @@ export class EventEncoder {
   private readonly tail: (string | undefined)[];
   private readonly ids: string[];
   private readonly noMatchTail: string;
+  /** JSON of the last file name seen: a file source is then written from a template. */
+  private lastFile = '';
+  private lastFileJson = '""';
 
   constructor(private readonly kb: KnowledgeBase) {
     this.head = new Array<string | undefined>(kb.size);
@@ -137,6 +140,19 @@ export class EventEncoder {
       strengths += sep + String(ranked[i]!.strength);
     }
     const strength = primary >= 0 ? String(ranked[0]!.strength) : 'null';
-    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${JSON.stringify(source)}${contextJson(context)},"log":${logJson}}`;
+    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${this.sourceJson(source)}${contextJson(context)},"log":${logJson}}`;
+  }
+
+  /** Same bytes as JSON.stringify(source); `{file, line}` (scan) without the generic walk. */
+  private sourceJson(source: EventSource): string {
+    const s = source as Partial<FileSource>;
+    if (typeof s.file === 'string' && typeof s.line === 'number' && Number.isInteger(s.line) && Object.keys(source).length === 2 && Object.keys(source)[0] === 'file') {
+      if (s.file !== this.lastFile) {
+        this.lastFile = s.file;
+        this.lastFileJson = JSON.stringify(s.file);
+      }
+      return `{"file":${this.lastFileJson},"line":${s.line}}`;
+    }
+    return JSON.stringify(source);
   }
 }

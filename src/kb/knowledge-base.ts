@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { LoadedRecord } from './load.js';
-import { workaroundIds, type KbRecord } from './record.js';
+import { workaroundIds } from './ids.js';
+import type { KbRecord } from './record.js';
 
 /** JSON with object keys sorted, so the content hash does not depend on key order. */
 function canonicalJson(value: unknown): string {
@@ -18,6 +19,13 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What a KB snapshot restores without validating or hashing again (see snapshot.ts). */
+export interface KnowledgeBaseState {
+  records: KbRecord[];
+  sources: { file: string; line: number }[];
+  version: string;
+}
+
 /** The loaded, validated records, with lookups and a content-hash version. Immutable. */
 export class KnowledgeBase {
   readonly records: readonly KbRecord[];
@@ -27,16 +35,29 @@ export class KnowledgeBase {
   private readonly byId: Map<string, number>;
   private readonly workaroundIdCache: string[][];
 
-  constructor(loaded: readonly LoadedRecord[]) {
-    if (loaded.length === 0) throw new LogsiftError(ErrorCodes.KB_EMPTY, 'the knowledge base has no records');
-    const sorted = [...loaded].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-    this.records = sorted.map((l) => l.record);
-    this.sources = sorted.map((l) => ({ file: l.file, line: l.line }));
+  constructor(loaded: readonly LoadedRecord[] | KnowledgeBaseState) {
+    if (!Array.isArray(loaded)) {
+      // A snapshot of a KB built here before: already sorted, validated and hashed.
+      const state = loaded as KnowledgeBaseState;
+      this.records = state.records;
+      this.sources = state.sources;
+      this.version = state.version;
+    } else {
+      if (loaded.length === 0) throw new LogsiftError(ErrorCodes.KB_EMPTY, 'the knowledge base has no records');
+      const sorted = [...(loaded as readonly LoadedRecord[])].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+      this.records = sorted.map((l) => l.record);
+      this.sources = sorted.map((l) => ({ file: l.file, line: l.line }));
+      const hash = createHash('sha256');
+      for (const r of this.records) hash.update(canonicalJson(r)).update('\n');
+      this.version = `kb-${hash.digest('hex').slice(0, 16)}`;
+    }
     this.byId = new Map(this.records.map((r, i) => [r.id, i]));
-    const hash = createHash('sha256');
-    for (const r of this.records) hash.update(canonicalJson(r)).update('\n');
-    this.version = `kb-${hash.digest('hex').slice(0, 16)}`;
     this.workaroundIdCache = this.records.map(workaroundIds);
+  }
+
+  /** The state a snapshot keeps (records as validated, sorted; sources; version). */
+  state(): KnowledgeBaseState {
+    return { records: [...this.records], sources: [...this.sources], version: this.version };
   }
 
   get size(): number {

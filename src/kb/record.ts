@@ -88,11 +88,4 @@ export type KbRecord = z.infer<typeof RecordSchema>;
 export type Workaround = z.infer<typeof WorkaroundSchema>;
 export type DeadEnd = z.infer<typeof DeadEndSchema>;
 
-/** Stable ids: the item's own `id`, else `<record id>#w<n>` / `#d<n>` (1-based). */
-export function workaroundIds(record: KbRecord): string[] {
-  return record.workarounds.map((w, i) => w.id ?? `${record.id}#w${i + 1}`);
-}
-
-export function deadEndIds(record: KbRecord): string[] {
-  return record.dead_ends.map((d, i) => d.id ?? `${record.id}#d${i + 1}`);
-}
+export { deadEndIds, workaroundIds } from './ids.js';

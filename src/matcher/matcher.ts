@@ -2,16 +2,22 @@
  * Scans batches of messages against the compiled knowledge base: one native call per batch, one
  * hs_scan per message, then the exact engine only where Hyperscan's answer is a superset:
  * prefilter candidates, and `.` patterns on multi-line messages (the database is DOTALL).
+ *
+ * The ASCII database answers every pattern for ASCII messages. A message with non-ASCII bytes
+ * takes the `unicodeOnly` patterns from the Unicode database instead, or, until that is ready (it
+ * may compile in the background), from the exact engine: exact at every moment. A message with
+ * \x1c–\x1f takes every Unicode-sensitive pattern from the exact engine: Python's `\s` matches
+ * those separators, Hyperscan's `\s` does not, in ASCII or in UCP mode.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import { buildDatabase, type BuildEvent } from './database.js';
+import { buildDatabase, type BuildEvent, type UnicodeMode, type UnicodePart } from './database.js';
 import { DEFAULT_EXACT_BUDGET_MS, ExactEngine, type ExactTask } from './exact-engine.js';
 import { loadNative, type NativeBinding, type NativeScanner } from './native.js';
-import { summarize, type CompileClass, type PlannedPattern } from './plan.js';
+import { summarize, unicodeOnly, type CompileClass, type PlannedPattern } from './plan.js';
 
 export interface MatcherOptions {
   /** Case-insensitive unless a pattern says otherwise (deadends.dev semantics). Default true. */
@@ -25,6 +31,14 @@ export interface MatcherOptions {
   onEvent?: (event: BuildEvent) => void;
   /** Time budget of one message's exact-engine work (confirm, fallback; spans separately). Default 50 ms. */
   exactBudgetMs?: number;
+  /**
+   * The Unicode database: compiled in the background while ASCII messages are served (default),
+   * awaited before `create` returns ('wait'), or only loaded from the cache ('cache-only': the
+   * caller attaches it later with `attachUnicode`, e.g. a worker thread whose parent compiles it).
+   */
+  unicode?: UnicodeMode;
+  /** Compiles at once. Default: the available cores. */
+  parallelism?: number;
 }
 
 /** A batch's matches, and the messages whose exact-engine work ran out of budget. */
@@ -46,6 +60,19 @@ export interface MatcherInfo {
 
 const NO_MATCHES: readonly number[] = Object.freeze([]);
 const NEWLINE = 0x0a;
+/** Messages the ASCII database cannot answer alone for `unicodeOnly` patterns. */
+// eslint-disable-next-line no-control-regex -- the separators are the point
+const NEEDS_UNICODE = /[\x1c-\x1f\u0080-\uffff]/;
+/** Messages that no Hyperscan database answers like Python for `\s` (see the top comment). */
+// eslint-disable-next-line no-control-regex
+const SEPARATOR = /[\x1c-\x1f]/;
+const DROP_UNICODE = 1;
+const DROP_SEPARATOR = 2;
+
+export interface SerializedUnicodePart {
+  ids: number[];
+  bytes: Buffer;
+}
 
 /** `$LOGSIFT_CACHE_DIR`, else `$XDG_CACHE_HOME/logsift`, else `~/.cache/logsift`. */
 export function defaultCacheDir(): string {
@@ -67,10 +94,29 @@ export class Matcher {
   private readonly needsConfirm: Uint8Array;
   private readonly newlineSensitive: Uint8Array;
   private readonly fallback: number[];
+  /** 1: the ASCII database serves this pattern only on messages without NEEDS_UNICODE characters. */
+  private readonly unicodeOnly: Uint8Array;
+  /** 1: a Unicode part holds this pattern; the others of `unicodeOnly` go to the exact engine. */
+  private readonly covered: Uint8Array;
+  private uncovered: number[];
+  /** Bit 1: `unicodeOnly`; bit 2: the exact engine answers it for messages with \x1c–\x1f. */
+  private readonly patternMask: Uint8Array;
+  private readonly separatorPatterns: number[];
+  private unicodeParts: { scanner: NativeScanner; part: UnicodePart }[] = [];
   private data = Buffer.allocUnsafe(1 << 16);
   private offsets = new Uint32Array(1025);
+  private subData = Buffer.allocUnsafe(1 << 12);
+  private subOffsets = new Uint32Array(65);
+  /** Resolves once the Unicode database is attached (at once when it is not needed or was cached). */
+  readonly unicodeReady: Promise<void>;
 
-  private constructor(plan: PlannedPattern[], scanner: NativeScanner | null, info: MatcherInfo, exactBudgetMs: number) {
+  private constructor(
+    plan: PlannedPattern[],
+    scanner: NativeScanner | null,
+    info: MatcherInfo,
+    private readonly native: NativeBinding,
+    exactBudgetMs: number,
+  ) {
     this.plan = plan;
     this.scanner = scanner;
     this.info = info;
@@ -79,6 +125,14 @@ export class Matcher {
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
+    this.unicodeOnly = Uint8Array.from(plan, (p) => (unicodeOnly(p) ? 1 : 0));
+    this.covered = new Uint8Array(plan.length);
+    // Only patterns with an exact form can be answered by the exact engine meanwhile.
+    this.uncovered = plan.filter((p) => unicodeOnly(p) && this.exact.hasExactForm(p.index)).map((p) => p.index);
+    const separatorExact = (p: PlannedPattern): boolean => (p.cls === 'native' || p.cls === 'prefilter') && p.features!.unicodeSensitive && p.js !== null;
+    this.patternMask = Uint8Array.from(plan, (p) => (unicodeOnly(p) ? DROP_UNICODE : 0) | (separatorExact(p) ? DROP_SEPARATOR : 0));
+    this.separatorPatterns = plan.filter(separatorExact).map((p) => p.index);
+    this.unicodeReady = Promise.resolve();
   }
 
   static async create(kb: KnowledgeBase, options: MatcherOptions = {}, native: NativeBinding = loadNative()): Promise<Matcher> {
@@ -88,15 +142,57 @@ export class Matcher {
       portable: options.portable ?? false,
       prebuiltDirs: options.prebuiltDirs ?? defaultPrebuiltDirs(),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.unicode ? { unicode: options.unicode } : {}),
+      ...(options.parallelism ? { parallelism: options.parallelism } : {}),
     });
     const scanner = built.db ? new native.Scanner(built.db) : null;
-    return new Matcher(built.plan, scanner, {
-      patterns: summarize(built.plan),
-      databaseBytes: built.db?.size() ?? 0,
-      fromCache: built.fromCache,
-      buildSeconds: built.seconds,
-      hyperscanVersion: native.version,
-    }, options.exactBudgetMs ?? DEFAULT_EXACT_BUDGET_MS);
+    const m = new Matcher(
+      built.plan,
+      scanner,
+      {
+        patterns: summarize(built.plan),
+        databaseBytes: built.db?.size() ?? 0,
+        fromCache: built.fromCache,
+        buildSeconds: built.seconds,
+        hyperscanVersion: native.version,
+      },
+      native,
+      options.exactBudgetMs ?? DEFAULT_EXACT_BUDGET_MS,
+    );
+    if (built.unicode) m.attachParts(built.unicode);
+    const pending = built.unicodePending;
+    if (pending) {
+      (m as { unicodeReady: Promise<void> }).unicodeReady = pending.then((parts) => {
+        if (parts) m.attachParts(parts);
+      });
+    }
+    return m;
+  }
+
+  /** True when every `unicodeOnly` pattern is served by the Unicode database (no exact-engine path). */
+  get unicodeComplete(): boolean {
+    return this.uncovered.length === 0;
+  }
+
+  /** The Unicode parts, serialized, to hand to another thread's matcher (`attachUnicode`). */
+  exportUnicode(): SerializedUnicodePart[] {
+    return this.unicodeParts.map(({ part }) => ({ ids: [...part.ids], bytes: part.db.serialize() }));
+  }
+
+  /** Attaches Unicode parts built elsewhere (same KB and options: the ids index this plan). */
+  attachUnicode(parts: readonly SerializedUnicodePart[]): void {
+    this.attachParts(parts.map((p) => ({ ids: p.ids, db: this.native.deserialize(p.bytes) })));
+  }
+
+  private attachParts(parts: readonly UnicodePart[]): void {
+    for (const part of parts) {
+      // A pattern demoted by the ASCII compile after this part was queued is no longer unicodeOnly.
+      const ids = part.ids.filter((i) => this.unicodeOnly[i] === 1 && this.covered[i] === 0);
+      if (ids.length === 0) continue;
+      for (const i of ids) this.covered[i] = 1;
+      this.unicodeParts.push({ scanner: new this.native.Scanner(part.db), part: { ids, db: part.db } });
+    }
+    this.uncovered = this.uncovered.filter((i) => this.covered[i] === 0);
   }
 
   /**
@@ -151,14 +247,37 @@ export class Matcher {
     offsets[n] = pos;
     // Candidates Hyperscan cannot decide alone, per message: confirmed by the exact engine.
     const pending = new Map<number, number[]>();
-    if (this.scanner) {
-      let pairs: Uint32Array;
-      try {
-        pairs = this.scanner.scan(data.subarray(0, pos), offsets.subarray(0, n + 1));
-      } catch (err) {
-        throw new LogsiftError(ErrorCodes.SCAN_FAILED, `Hyperscan scan failed: ${(err as Error).message}`, { cause: err, retriable: false });
+    let lists: (number[] | undefined)[] | null = null;
+    let unicodeMessages: number[] | null = null;
+    if (this.uncovered.length > 0 || this.unicodeParts.length > 0 || this.separatorPatterns.length > 0) {
+      for (let i = 0; i < n; i++) {
+        const m = messages[i]!;
+        if (typeof m === 'string' ? NEEDS_UNICODE.test(m) : needsUnicodeBytes(m)) (unicodeMessages ??= []).push(i);
       }
-      this.collect(pairs, results, pending);
+    }
+    let separated: Uint8Array | null = null;
+    if (unicodeMessages) {
+      for (const i of unicodeMessages) if (this.hasSeparator(messages, i)) (separated ??= new Uint8Array(n))[i] = 1;
+    }
+    if (this.scanner) {
+      lists = new Array<number[] | undefined>(n);
+      const pairs = this.nativeScan(this.scanner, data.subarray(0, pos), offsets.subarray(0, n + 1));
+      let drop: Uint8Array | null = null;
+      if (unicodeMessages) {
+        drop = new Uint8Array(n);
+        for (const i of unicodeMessages) drop[i] = separated?.[i] === 1 ? DROP_UNICODE | DROP_SEPARATOR : DROP_UNICODE;
+      }
+      this.collect(pairs, lists, pending, null, drop);
+    }
+    if (unicodeMessages) {
+      lists ??= new Array<number[] | undefined>(n);
+      this.unicodePass(unicodeMessages, lists, pending, separated);
+    }
+    if (lists) {
+      for (let i = 0; i < n; i++) {
+        const l = lists[i];
+        if (l !== undefined && l.length > 0) results[i] = l.sort((a, b) => a - b);
+      }
     }
     if (this.fallback.length > 0) {
       for (let i = 0; i < n; i++) {
@@ -188,37 +307,98 @@ export class Matcher {
     });
   }
 
+  private nativeScan(scanner: NativeScanner, data: Buffer, offsets: Uint32Array): Uint32Array {
+    try {
+      return scanner.scan(data, offsets);
+    } catch (err) {
+      throw new LogsiftError(ErrorCodes.SCAN_FAILED, `Hyperscan scan failed: ${(err as Error).message}`, { cause: err, retriable: false });
+    }
+  }
+
+  private hasSeparator(messages: readonly (string | Buffer)[], i: number): boolean {
+    const m = messages[i]!;
+    return typeof m === 'string' ? SEPARATOR.test(m) : this.data.subarray(this.offsets[i]!, this.offsets[i + 1]!).some((c) => c >= 0x1c && c <= 0x1f);
+  }
+
+  /** `unicodeOnly` patterns for the messages that need them: the Unicode parts, then the exact engine. */
+  private unicodePass(indexes: readonly number[], lists: (number[] | undefined)[], pending: Map<number, number[]>, separator: Uint8Array | null): void {
+    if (separator) for (let i = 0; i < separator.length; i++) if (separator[i] === 1) separator[i] = DROP_SEPARATOR;
+    if (this.unicodeParts.length > 0) {
+      let bytes = 0;
+      for (const i of indexes) bytes += this.offsets[i + 1]! - this.offsets[i]!;
+      if (this.subData.length < bytes) this.subData = Buffer.allocUnsafe(Math.max(bytes, this.subData.length * 2));
+      if (this.subOffsets.length < indexes.length + 1) this.subOffsets = new Uint32Array(Math.max(indexes.length + 1, this.subOffsets.length * 2));
+      let pos = 0;
+      indexes.forEach((i, k) => {
+        this.subOffsets[k] = pos;
+        pos += this.data.copy(this.subData, pos, this.offsets[i]!, this.offsets[i + 1]!);
+      });
+      this.subOffsets[indexes.length] = pos;
+      const map = Uint32Array.from(indexes);
+      for (const { scanner } of this.unicodeParts) {
+        const pairs = this.nativeScan(scanner, this.subData.subarray(0, pos), this.subOffsets.subarray(0, indexes.length + 1));
+        this.collect(pairs, lists, pending, map, separator);
+      }
+    }
+    if (this.uncovered.length === 0 && !separator) return;
+    for (const i of indexes) {
+      const patterns = separator !== null && separator[i] !== 0 ? this.separatorPatterns : this.uncovered;
+      if (patterns.length === 0) continue;
+      const list = pending.get(i);
+      if (list) list.push(...patterns);
+      else pending.set(i, [...patterns]);
+    }
+  }
+
   private textOf(messages: readonly (string | Buffer)[], i: number): string {
     const m = messages[i]!;
     return typeof m === 'string' ? m : m.toString('utf8');
   }
 
-  private collect(pairs: Uint32Array, results: (readonly number[])[], pending: Map<number, number[]>): void {
+  /**
+   * Appends each certain (message, pattern) pair to its message's list, and each pair where the
+   * database answers a superset to `pending` (the exact engine decides). `map` turns a sub-batch's
+   * message numbers into batch indexes; for a message, `drop` holds the DROP_ bits of the patterns
+   * another pass serves.
+   */
+  private collect(
+    pairs: Uint32Array,
+    lists: (number[] | undefined)[],
+    pending: Map<number, number[]>,
+    map: Uint32Array | null,
+    drop: Uint8Array | null,
+  ): void {
     let current = -1;
-    let list: number[] = [];
     let multiline = -1; // -1 unknown, 0 no, 1 yes, for the current message
     for (let k = 0; k < pairs.length; k += 2) {
-      const msg = pairs[k]!;
+      const msg = map ? map[pairs[k]!]! : pairs[k]!;
       const pat = pairs[k + 1]!;
       if (msg !== current) {
-        if (current >= 0 && list.length > 0) results[current] = list.sort((a, b) => a - b);
         current = msg;
-        list = [];
         multiline = -1;
       }
+      if (drop !== null && (drop[msg]! & this.patternMask[pat]!) !== 0) continue;
+      if (map !== null && this.covered[pat] !== 1) continue;
       let certain = true;
       if (this.needsConfirm[pat] === 1) certain = false;
       else if (this.newlineSensitive[pat] === 1) {
         if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
         certain = multiline === 0;
       }
-      if (certain) list.push(pat);
+      if (certain) (lists[msg] ??= []).push(pat);
       else {
         const p = pending.get(msg);
         if (p) p.push(pat);
         else pending.set(msg, [pat]);
       }
     }
-    if (current >= 0 && list.length > 0) results[current] = list.sort((a, b) => a - b);
   }
+}
+
+function needsUnicodeBytes(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c >= 0x80 || (c >= 0x1c && c <= 0x1f)) return true;
+  }
+  return false;
 }

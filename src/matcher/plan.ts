@@ -22,6 +22,12 @@ export interface PlannedPattern {
   /** Hyperscan expression and flags (native and prefilter only). */
   expression?: string;
   flags?: number;
+  /**
+   * Flags in the ASCII database when they differ from `flags` (UTF8|UCP dropped). Such a pattern is
+   * exact there only for messages without non-ASCII bytes and without \x1c–\x1f (Python's Unicode
+   * `\s` has them, Hyperscan's ASCII `\s` does not); the Unicode database serves the other messages.
+   */
+  asciiFlags?: number;
   /** Exact-engine source; null when JavaScript cannot express the pattern. */
   js: string | null;
   jsFlags: string;
@@ -108,7 +114,31 @@ export async function planPatterns(
       delete r.plan.flags;
     }
   });
+  await planAsciiFlags(native, planned);
   return planned;
+}
+
+const UNICODE_FLAGS = HsFlags.UTF8 | HsFlags.UCP;
+
+/**
+ * Patterns compiled with UTF8|UCP only for Python's Unicode `\w \d \s \b` or a bounded `.` answer
+ * the same in ASCII mode on ASCII text. Those with non-ASCII literals keep UTF8|UCP everywhere: a
+ * literal such as U+212A (Kelvin) matches ASCII `k` case-insensitively, and they compile quickly.
+ */
+async function planAsciiFlags(native: NativeBinding, planned: PlannedPattern[]): Promise<void> {
+  const candidates = planned.filter(
+    (p) => (p.cls === 'native' || p.cls === 'prefilter') && (p.flags! & UNICODE_FLAGS) !== 0 && !p.features!.nonAscii,
+  );
+  if (candidates.length === 0) return;
+  const checked = await native.check(candidates.map((p) => ({ expression: p.expression!, flags: p.flags! & ~UNICODE_FLAGS, id: p.index })));
+  checked.forEach((res, i) => {
+    if (res.ok && res.minWidth !== 0) candidates[i]!.asciiFlags = candidates[i]!.flags! & ~UNICODE_FLAGS;
+  });
+}
+
+/** True for a pattern that the ASCII database serves only on ASCII messages (see `asciiFlags`). */
+export function unicodeOnly(p: PlannedPattern): boolean {
+  return p.asciiFlags !== undefined && (p.cls === 'native' || p.cls === 'prefilter');
 }
 
 export function demoteAfterCompileFailure(plan: PlannedPattern, error: string): void {
@@ -121,6 +151,7 @@ export function demoteAfterCompileFailure(plan: PlannedPattern, error: string): 
   }
   delete plan.expression;
   delete plan.flags;
+  delete plan.asciiFlags;
 }
 
 export function summarize(plan: readonly PlannedPattern[]): Record<CompileClass, number> {

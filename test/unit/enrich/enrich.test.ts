@@ -99,7 +99,10 @@ describe('Enricher and event v1', () => {
     const m = await Matcher.create(kb, { cacheDir: null });
     const e = new Enricher(kb, m, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
     const enc = new EventEncoder(kb);
-    const rs = e.enrichBatch(['timeout "quoted" \u2028 é', 'nothing', '{"msg":"statement timeout canceling statement due to statement timeout"}'], [{ file: 'a"b', line: 1 }, { file: 'x', line: 2 }, {}]);
+    const rs = e.enrichBatch(
+      ['timeout "quoted" \u2028 é', 'nothing', '{"msg":"statement timeout canceling statement due to statement timeout"}', 'statement timeout', 'statement timeout', 'statement timeout'],
+      [{ file: 'a"b', line: 1 }, { file: 'x', line: 2 }, {}, { file: 'x', line: 4 }, { file: 'a"b', line: 5 }, { topic: 't', partition: 0, offset: '7', timestamp: null, key: 'k"' }],
+    );
     for (const r of rs) {
       expect(r.json()).toBe(JSON.stringify(r.event));
       for (const hasPrimary of [true, false]) {

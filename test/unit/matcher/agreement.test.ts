@@ -20,7 +20,7 @@ let lines: DevLine[];
 
 beforeAll(async () => {
   ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
-  matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR });
+  matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR, unicode: 'wait' });
   lines = readDevLines();
 });
 

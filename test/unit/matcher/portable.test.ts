@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
 import { loadKnowledgeBase } from '../../../src/kb/index.js';
-import { Matcher, PORTABLE_PLATFORM, cacheFile, cacheKey, loadNative, type BuildEvent } from '../../../src/matcher/index.js';
+import { Matcher, PORTABLE_PLATFORM, cacheFile, cacheKey, loadNative, unicodeCacheFile, type BuildEvent } from '../../../src/matcher/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { STARTER_KB } from '../../helpers/shared.js';
 import { useTempDirs } from '../../helpers/temp.js';
@@ -23,10 +23,13 @@ describe('portable compiled databases (an image ships its bundled KB compiled)',
     const prebuilt = await tempDir();
     const r = await runCli(['kb', 'compile', '--kb', STARTER_KB, '--portable', '--cache-dir', prebuilt]);
     expect(r.code).toBe(0);
-    const file = r.stdout.trim();
+    const [file, unicodeFile, ...more] = r.stdout.trim().split('\n');
     const { kb } = await loadKnowledgeBase([STARTER_KB]);
     const native = loadNative();
     expect(file).toBe(cacheFile(prebuilt, cacheKey(native, kb.records, true, true)));
+    // The Unicode database too (the starter KB has records with Unicode-sensitive patterns).
+    expect(unicodeFile).toBe(unicodeCacheFile(prebuilt, cacheKey(native, kb.records, true, true)));
+    expect(more).toEqual([]);
     expect(cacheKey(native, kb.records, true, true)).not.toBe(cacheKey(native, kb.records, true));
     // No optional CPU feature (AVX2, AVX512…) in the database: any x86-64 host with libhs can run it.
     expect(native.serializedInfo(splitFile(await readFile(file)).body)).toMatch(/Features:\s+Mode/);
@@ -36,6 +39,8 @@ describe('portable compiled databases (an image ships its bundled KB compiled)',
     const fromImage = await Matcher.create(kb, { cacheDir: cache, prebuiltDirs: [prebuilt], onEvent: (e) => events.push(e) });
     expect(fromImage.info.fromCache).toBe(true);
     expect(events.filter((e) => e.type === 'cache-hit')).toEqual([expect.objectContaining({ file })]);
+    expect(events.filter((e) => e.type === 'unicode-ready')).toEqual([expect.objectContaining({ fromCache: true })]);
+    expect(fromImage.unicodeComplete).toBe(true);
     const compiled = await Matcher.create(kb, { cacheDir: null });
     expect(fromImage.scan(LINES)).toEqual(compiled.scan(LINES));
     expect(fromImage.scan(LINES)[0]!.length).toBeGreaterThan(0);

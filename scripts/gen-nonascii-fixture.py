@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Generates test/fixtures/nonascii-lines.jsonl: Python `re`'s answers for non-ASCII messages.
+
+The messages are dev lines (../shared/eval/dev-lines.jsonl) rewritten to hit exactly where an
+ASCII-mode Hyperscan database and Python's Unicode `re` can disagree: Unicode spaces and the
+\\x1c-\\x1f separators (Python's `\\s`), non-ASCII letters beside words (`\\w`, `\\b`), non-ASCII
+digits (`\\d`), multi-byte characters under a bounded `.`, and CJK text. Each line lists the ids of
+the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a match.
+
+    python3 scripts/gen-nonascii-fixture.py [SHARED_DIR]      # default ../shared
+"""
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared')
+OUT = os.path.join(ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl')
+SOURCES = 100  # dev lines rewritten; 7 variants each
+TARGETED = 60  # dev lines matched by a record with a required `\s`; 2 separator variants each
+REQUIRED_SPACE = re.compile(r'\\s(?![*?]|\{0)')
+
+ARABIC_DIGITS = str.maketrans('0123456789', '٠١٢٣٤٥٦٧٨٩')
+VARIANTS = [
+    ('nbsp', lambda s: s.replace(' ', '\u00a0')),
+    ('unit-separator', lambda s: s.replace(' ', '\x1f')),  # ASCII only, yet Python's \s matches it
+    ('file-separator-cjk', lambda s: 'エラー:\x1c' + s.replace(' ', '\x1c', 1)),
+    ('accents-tail', lambda s: s + ' — détails: ünïcödé ٣٤٥'),
+    ('arabic-digits', lambda s: s.translate(ARABIC_DIGITS)),
+    ('accented-word-edges', lambda s: s.replace('e ', 'é ').replace(' c', ' ç')),
+    ('em-space-eszett', lambda s: 'Straße\u2003' + s.replace(' ', '\u2003')),
+]
+
+
+def main() -> None:
+    records = [json.loads(l) for l in open(os.path.join(SHARED, 'kb', 'deadends.dev', 'records.jsonl'), encoding='utf-8') if l.strip()]
+    compiled = [(r['id'], re.compile(r['regex'], re.IGNORECASE)) for r in records]
+    dev = [json.loads(l) for l in open(os.path.join(SHARED, 'eval', 'dev-lines.jsonl'), encoding='utf-8') if l.strip()]
+    # Lines that match something and carry spaces, digits or words to rewrite; every k-th for spread.
+    candidates = [d['line'] for d in dev if d['matches'] and ' ' in d['line']]
+    step = max(1, len(candidates) // SOURCES)
+    chosen = candidates[::step][:SOURCES]
+    # Lines whose match needs a `\s` to take a separator: ASCII \x1e, and \x1d beside non-ASCII text.
+    spacey = {r['id'] for r in records if REQUIRED_SPACE.search(r['regex'])}
+    targeted = [d['line'] for d in dev if spacey.intersection(d['matches']) and ' ' in d['line']][:TARGETED]
+    jobs = [(name, rewrite(line)) for line in chosen for name, rewrite in VARIANTS]
+    jobs += [(name, rewrite(line)) for line in targeted for name, rewrite in (
+        ('record-separator', lambda s: s.replace(' ', '\x1e')),
+        ('group-separator-accents', lambda s: 'é\x1d' + s.replace(' ', '\x1d')),
+    )]
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, 'w', encoding='utf-8') as out:
+        for name, text in jobs:
+            matches = sorted(rid for rid, rx in compiled if rx.search(text))
+            out.write(json.dumps({'case': name, 'line': text, 'matches': matches}, ensure_ascii=False) + '\n')
+    print(f'wrote {len(jobs)} lines to {OUT}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,77 @@
+import { readdir, writeFile, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { loadKnowledgeBase } from '../../../src/kb/index.js';
+import { loadKnowledgeBaseCached, type SnapshotEvent } from '../../../src/kb/snapshot.js';
+import { useTempDirs } from '../../helpers/temp.js';
+
+const tempDir = useTempDirs('logsift-snapshot');
+
+const rec = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id, signature: `sig ${id}`, regex: `${id} failed`, domain: 'd', category: 'c', root_cause: 'rc', workarounds: [{ action: 'x' }], ...extra });
+
+async function setup(): Promise<{ kbDir: string; cache: string; events: SnapshotEvent['type'][]; load: (allowInvalid?: boolean) => ReturnType<typeof loadKnowledgeBaseCached> }> {
+  const kbDir = await tempDir();
+  const cache = await tempDir();
+  await writeFile(join(kbDir, 'a.jsonl'), `${rec('b')}\n${rec('a')}\n`);
+  const events: SnapshotEvent['type'][] = [];
+  return { kbDir, cache, events, load: (allowInvalid = false) => loadKnowledgeBaseCached([kbDir], { allowInvalid }, cache, (e) => events.push(e.type)) };
+}
+
+describe('KB snapshot (cached start)', () => {
+  it('restores the same knowledge base: records, order, sources, version and ids', async () => {
+    const { kbDir, events, load } = await setup();
+    const first = await load();
+    const second = await load();
+    expect(events).toEqual(['kb-cache-miss', 'kb-cache-hit']);
+    const fresh = (await loadKnowledgeBase([kbDir])).kb;
+    for (const { kb } of [first, second]) {
+      expect(kb.version).toBe(fresh.version);
+      expect(kb.records).toEqual(fresh.records);
+      expect(kb.sources).toEqual(fresh.sources);
+      expect(kb.indexOf('b')).toBe(1);
+      expect(kb.workaroundIds(0)).toEqual(['a#w1']);
+    }
+  });
+
+  it('notices a changed file (content, size or mtime) and loads it again', async () => {
+    const { kbDir, events, load } = await setup();
+    await load();
+    // Same size, same mtime, different content: the content hash catches it.
+    const file = join(kbDir, 'a.jsonl');
+    await writeFile(file, `${rec('c')}\n${rec('a')}\n`);
+    await utimes(file, new Date(1_000_000), new Date(1_000_000));
+    const { kb } = await load();
+    expect(kb.get('c')).toBeDefined();
+    expect(kb.get('b')).toBeUndefined();
+    // A new file in the directory.
+    await writeFile(join(kbDir, 'z.json'), rec('z'));
+    expect((await load()).kb.size).toBe(3);
+    expect(events).toEqual(['kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss']);
+  });
+
+  it('keeps the skipped-record problems of --allow-invalid, and keys on that option', async () => {
+    const { kbDir, events, load } = await setup();
+    await writeFile(join(kbDir, 'bad.json'), JSON.stringify({ id: 'bad' }));
+    await expect(load()).rejects.toThrow(/invalid knowledge-base record/);
+    const first = await load(true);
+    const second = await load(true);
+    expect(events.slice(-2)).toEqual(['kb-cache-miss', 'kb-cache-hit']);
+    expect(second.problems.map((p) => p.location)).toEqual(first.problems.map((p) => p.location));
+    expect(second.problems[0]).toMatchObject({ code: 'LOGSIFT_KB_RECORD_INVALID', file: join(kbDir, 'bad.json') });
+    expect(second.kb.size).toBe(2);
+  });
+
+  it('ignores a corrupted or foreign snapshot', async () => {
+    const { cache, events, load } = await setup();
+    await load();
+    const [file] = (await readdir(cache)).filter((f) => f.startsWith('kb-'));
+    await writeFile(join(cache, file!), '{"key":"other","kb":{}}');
+    expect((await load()).kb.size).toBe(2);
+    await writeFile(join(cache, file!), 'not json');
+    expect((await load()).kb.size).toBe(2);
+    expect(events).toEqual(['kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss']);
+  });
+});
