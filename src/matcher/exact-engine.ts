@@ -40,8 +40,20 @@ function re(i) {
   r.lastIndex = 0;
   return r;
 }
+// V8 compiles a RegExp on its first use, once per string representation (one-byte, two-byte): 488
+// cold RegExps take longer than a 50 ms budget. So a RegExp is compiled before the task that needs it
+// says STARTED: compiling is bounded by the pattern's size and is not the message's work. (Compiling
+// them all in the background was tried: its slices delayed the ranking's span calls, whose waits add
+// up against one deadline per message.)
+const warm = new Uint8Array(sources.length);
+function prepare(i) {
+  if (warm[i] === 1) return;
+  warm[i] = 1;
+  try { re(i).test('x'); re(i).test('\\u0100'); } catch {}
+}
 port.on('message', (tasks) => {
   for (const t of tasks) {
+    for (const p of t.patterns) prepare(p);
     Atomics.add(ctrl, 2, 1);
     Atomics.notify(ctrl, 2);
     let reply;
@@ -57,13 +69,6 @@ port.on('message', (tasks) => {
     Atomics.notify(ctrl, 0);
   }
 });
-// Compile every RegExp this worker may run before saying READY, for one-byte and two-byte subjects
-// (V8 compiles each on first use, per string representation): a message's budget then pays for
-// matching only (488 cold RegExps take longer than a 50 ms budget), and the stand-by swapped in after
-// a timeout is as warm as the worker it replaces. Boot time is not counted against any budget.
-for (const i of workerData.remote) {
-  try { re(i).test('x'); re(i).test('\\u0100'); } catch {}
-}
 Atomics.store(ctrl, 1, 1);
 Atomics.notify(ctrl, 1);
 `;
@@ -135,8 +140,6 @@ export class ExactEngine {
   private readonly inline: (RegExp | null | undefined)[];
   private readonly linear: Uint8Array;
   private readonly sources: ([string, string] | null)[];
-  /** The records that run in the worker (not linear by construction). */
-  private readonly remote: number[];
   private current: RunningWorker | null = null;
   /** A booted stand-by: a timeout swaps it in, so the next message does not wait for a boot. */
   private spare: RunningWorker | null = null;
@@ -151,13 +154,12 @@ export class ExactEngine {
     this.inline = new Array<RegExp | null | undefined>(plan.length);
     this.linear = Uint8Array.from(plan, (p) => (p.js !== null && isLinearByConstruction(p.js) ? 1 : 0));
     this.sources = plan.map((p) => (p.js !== null && p.cls !== 'rejected' ? [p.js, p.jsFlags] : null));
-    this.remote = plan.filter((p) => this.sources[p.index] !== null && this.linear[p.index] === 0).map((p) => p.index);
   }
 
   /**
    * Starts the worker and its stand-by now, if any record will need them, so that they boot while the
-   * caller goes on: a boot compiles every RegExp the worker may run (about half a second for 2,500
-   * records), which would otherwise block the first message that needs the worker.
+   * caller goes on: booting costs tens of milliseconds, which would otherwise land on the first
+   * message that needs the worker.
    */
   prewarm(): void {
     if (this.current) return;
@@ -268,7 +270,7 @@ export class ExactEngine {
   private spawn(): RunningWorker {
     const ctrl = new Int32Array(new SharedArrayBuffer(12));
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, port: port2, sources: this.sources, remote: this.remote }, transferList: [port2] });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, port: port2, sources: this.sources }, transferList: [port2] });
     // A crashed worker shows as a timeout on the message it was running; never as an error here.
     worker.on('error', () => undefined);
     worker.unref();
