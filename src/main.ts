@@ -67,7 +67,7 @@ async function buildEnricher(config: Config, logger: Logger, paths = livePaths(c
   );
   logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds, paths }, 'knowledge base loaded');
   void logRedos(kb.version, matcher, logger);
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength }), matcher, dropped };
+  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength, includeLog: config.output.includeLog }), matcher, dropped };
 }
 
 function unmatchedMiner(config: Config): UnmatchedMiner | null {

@@ -2,9 +2,11 @@
  * The one configuration schema. User-facing values (`'30s'`, `'64MiB'`) are validated and compiled
  * to numbers here; every field's default is documented next to it.
  */
+import zlib from 'node:zlib';
+
 import { z } from 'zod';
 
-import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, RESOURCE_FIELDS } from '../enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, RESOURCE_FIELDS, type IncludeLog } from '../enrich/index.js';
 import { filterTermProblem } from '../kb/filter.js';
 import { DEFAULT_ERROR_KEYWORDS, DEFAULT_ERROR_LEVELS } from '../suggest/error-lines.js';
 
@@ -129,8 +131,19 @@ export const ConfigSchema = z
         dlqTopic: z.string().min(1).nullable().default(null),
         /** Output key: the input key (per-key order kept), the signature id, or none. Default input. */
         key: z.enum(['input', 'signature', 'none']).default('input'),
-        /** Default none. */
-        compression: z.enum(['none', 'gzip']).default('none'),
+        /** Compression of produced batches: gzip, or zstd (Node's zlib; also read on input). Default none. */
+        compression: z
+          .enum(['none', 'gzip', 'zstd'])
+          .default('none')
+          .refine((c) => c !== 'zstd' || typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function', { message: 'zstd needs Node.js 22.15 or later (zlib.zstdCompress)' }),
+        /**
+         * The event's `log` (the original message): true (default), truncated (8 levels, 1 KiB of
+         * JSON, marked), or false (left out: events about a third of the size). Env: true|false|truncated.
+         */
+        includeLog: z
+          .union([z.boolean(), z.enum(['true', 'false', 'truncated'])])
+          .default(true)
+          .transform((v): IncludeLog => (v === true || v === 'true' ? 'full' : v === false || v === 'false' ? 'none' : 'truncated')),
       })
       .strict()
       .transform((o) => ({ ...o, dlqTopic: o.dlqTopic ?? `${o.topic}.dlq` })),

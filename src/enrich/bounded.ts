@@ -25,6 +25,8 @@ export interface JsonBounds {
 
 /** What the event's `log` may carry: 32 levels, 256 KiB of serialized JSON (≤ 768 KiB of UTF-8). */
 export const LOG_BOUNDS: JsonBounds = { maxDepth: 32, maxChars: 256 * 1024 };
+/** `output.includeLog: truncated`: the event's `log` within 8 levels and 1 KiB of serialized JSON. */
+export const LOG_TRUNCATED_BOUNDS: JsonBounds = { maxDepth: 8, maxChars: 1024 };
 /** What a non-string field contributes to the scanned text. */
 export const FIELD_BOUNDS: JsonBounds = { maxDepth: 32, maxChars: 1024 * 1024 };
 

@@ -11,9 +11,9 @@
 import { ErrorCodes } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import { ExactBudgetError, type Matcher } from '../matcher/index.js';
-import { LOG_BOUNDS, boundedJson, boundedJsonOf } from './bounded.js';
+import { LOG_BOUNDS, LOG_TRUNCATED_BOUNDS, boundedJson, boundedJsonOf, type JsonBounds } from './bounded.js';
 import { decodeValue, type DecodeInput, type DecodeReason } from './decode.js';
-import { EventEncoder, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
+import { EventEncoder, NO_LOG, buildEvent, type EventSource, type LogsiftEvent } from './event.js';
 import type { EventContext } from './context.js';
 import { JsonRequiredError, extractText, type Extracted, type InputFormat } from './extract.js';
 import { buildSignatureIndex, primaryOf, rankMatches, type RankedMatch, type SignatureIndex } from './rank.js';
@@ -26,7 +26,14 @@ export interface EnrichOptions {
    * Default {@link DEFAULT_MIN_STRENGTH}.
    */
   minStrength?: number;
+  /**
+   * The event's `log`: the original message within LOG_BOUNDS ('full', default), cut to
+   * LOG_TRUNCATED_BOUNDS ('truncated', marked), or left out ('none': smaller events, no serialization).
+   */
+  includeLog?: IncludeLog;
 }
+
+export type IncludeLog = 'full' | 'truncated' | 'none';
 
 /** The default `match.minStrength`, calibrated on the dev set (README: "Match strength"). */
 export const DEFAULT_MIN_STRENGTH = 0.5;
@@ -96,7 +103,7 @@ export class EnrichedMessage {
   }
 
   get event(): LogsiftEvent {
-    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, JSON.parse(this.logJson) as unknown, this.context);
+    return buildEvent(this.ranked, this.primary !== null, this.enricher.kb, this.source, this.logJson === '' ? NO_LOG : (JSON.parse(this.logJson) as unknown), this.context);
   }
 
   json(): string {
@@ -115,6 +122,8 @@ function failure(step: Step, err: unknown): { code: PoisonCode; detail: string }
 export class Enricher {
   private readonly sigIndex: SignatureIndex;
   readonly encoder: EventEncoder;
+  /** Bounds of the event's `log`; null: no `log` (output.includeLog: false). */
+  private readonly logBounds: JsonBounds | null;
 
   constructor(
     readonly kb: KnowledgeBase,
@@ -123,6 +132,8 @@ export class Enricher {
   ) {
     this.sigIndex = buildSignatureIndex(kb);
     this.encoder = new EventEncoder(kb);
+    const include = options.includeLog ?? 'full';
+    this.logBounds = include === 'none' ? null : include === 'truncated' ? LOG_TRUNCATED_BOUNDS : LOG_BOUNDS;
   }
 
   get minStrength(): number {
@@ -189,7 +200,7 @@ export class Enricher {
       try {
         const ranked = this.rank(l.text, s.matches);
         step = 'encode';
-        const logJson = l.json ? boundedJsonOf(l.log, l.raw, LOG_BOUNDS) : boundedJson(l.raw, LOG_BOUNDS);
+        const logJson = this.logBounds === null ? '' : l.json ? boundedJsonOf(l.log, l.raw, this.logBounds) : boundedJson(l.raw, this.logBounds);
         const result = new EnrichedMessage(this, ranked, inputs[l.i]!.source, logJson, l.context);
         outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.json(), bytes: l.bytes };
       } catch (err) {

@@ -52,13 +52,17 @@ export interface LogsiftEvent {
   severity_text?: string;
   trace_id?: string;
   span_id?: string;
-  log: unknown;
+  /** Absent with output.includeLog: false. */
+  log?: unknown;
 }
 
 /**
  * The event of one message. `hasPrimary`: the first ranked match is the primary (strong enough);
  * otherwise every match is weak and the event has no signature.
  */
+/** Pass as `log` to leave the field out (output.includeLog: false). */
+export const NO_LOG: unique symbol = Symbol('no log');
+
 export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown, context?: EventContext): LogsiftEvent {
   const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
   const record = primary >= 0 ? kb.records[primary]! : undefined;
@@ -79,7 +83,7 @@ export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, 
     kb_version: kb.version,
     source,
     ...contextFields(context),
-    log,
+    ...(log === NO_LOG ? {} : { log }),
   };
 }
 
@@ -140,7 +144,7 @@ export class EventEncoder {
       strengths += sep + String(ranked[i]!.strength);
     }
     const strength = primary >= 0 ? String(ranked[0]!.strength) : 'null';
-    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${this.sourceJson(source)}${contextJson(context)},"log":${logJson}}`;
+    return `${head},"strength":${strength},"matches":${matches}],"match_strengths":${strengths}]${tail},"source":${this.sourceJson(source)}${contextJson(context)}${logJson === '' ? '' : `,"log":${logJson}`}}`;
   }
 
   /** Same bytes as JSON.stringify(source); `{file, line}` (scan) without the generic walk. */

@@ -1,6 +1,6 @@
 export { FIELD_BOUNDS, LOG_BOUNDS, TRUNCATED, boundedJson, boundedJsonOf, nestingUpperBound, type JsonBounds } from './bounded.js';
 export { decodeValue, firstInvalidUtf8, type DecodeInput, type DecodeReason } from './decode.js';
-export { DEFAULT_MIN_STRENGTH, EnrichedMessage, Enricher, type EnrichOptions, type MessageInput, type Outcome, type PoisonCode, type ProcessLimits } from './enricher.js';
+export { DEFAULT_MIN_STRENGTH, EnrichedMessage, Enricher, type EnrichOptions, type IncludeLog, type MessageInput, type Outcome, type PoisonCode, type ProcessLimits } from './enricher.js';
 export { EVENT_SCHEMA, EventEncoder, buildEvent, type EventSource, type FileSource, type KafkaSource, type LogsiftEvent } from './event.js';
 export { DEFAULT_MESSAGE_FIELDS, JsonRequiredError, extractText, getField, textFormat, type Extracted, type InputFormat, type MessageFormat } from './extract.js';
 export { contextFields, type EventContext } from './context.js';

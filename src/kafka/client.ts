@@ -3,6 +3,7 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } fr
 import type { Logger } from 'pino';
 
 import { readSecretFile, type Config } from '../config/index.js';
+import { registerCodecs } from './codecs.js';
 
 const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -19,6 +20,7 @@ function sasl(config: Config['kafka']): SASLOptions | undefined {
 }
 
 export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
+  registerCodecs();
   const ssl = config.ssl;
   const kafkaConfig: KafkaConfig = {
     clientId: config.clientId,

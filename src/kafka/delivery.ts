@@ -4,11 +4,12 @@
  * Kafka transaction (ExactlyOnceDelivery below), without touching the flow.
  */
 import type { Admin, Consumer, Kafka, Producer, Transaction, TopicMessages } from 'kafkajs';
-import { CompressionTypes, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { Logger } from 'pino';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { OutputRecord } from './records.js';
+import { compressionType, type OutputCompression } from './codecs.js';
 
 export interface CommitPoint {
   topic: string;
@@ -36,7 +37,6 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
-const compressionType = (c: 'none' | 'gzip'): CompressionTypes => (c === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None);
 
 
 export function groupByTopic(records: readonly OutputRecord[]): TopicMessages[] {
@@ -56,7 +56,7 @@ export class AtLeastOnceDelivery implements Delivery {
   constructor(
     private readonly producer: Producer,
     private readonly consumer: Consumer,
-    private readonly compression: 'none' | 'gzip',
+    private readonly compression: OutputCompression,
   ) {}
 
   async deliver(records: readonly OutputRecord[], commit: CommitPoint): Promise<DeliveryTiming> {
@@ -108,7 +108,7 @@ export interface ExactlyOnceOptions {
   consumer: () => Consumer;
   groupId: string;
   transactionalIdPrefix: string;
-  compression: 'none' | 'gzip';
+  compression: OutputCompression;
   logger: Logger;
   /** Called once when a producer is fenced: another instance owns a partition this one worked on. */
   onFenced: (err: LogsiftError) => void;

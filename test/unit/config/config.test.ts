@@ -67,6 +67,19 @@ describe('configuration', () => {
     expect(zero).toThrow(/match\.exactBudget.*must be positive/s);
   });
 
+  it('takes output.includeLog as true, false or truncated (file or environment), and zstd compression', async () => {
+    type Out = { output: { includeLog: string; compression: string } };
+    const include = async (value: unknown, env: Record<string, string> = {}) => ((await loader({ ...minimal, output: { ...minimal.output, ...(value === undefined ? {} : { includeLog: value }) } }, env))() as Out).output.includeLog;
+    expect(await include(undefined)).toBe('full');
+    expect(await include(false)).toBe('none');
+    expect(await include('truncated')).toBe('truncated');
+    expect(await include(undefined, { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' })).toBe('none');
+    expect(await include(true, { LOGSIFT_OUTPUT_INCLUDE_LOG: 'truncated' })).toBe('truncated');
+    await expect(async () => include('sometimes')).rejects.toThrow(/output\.includeLog/);
+    const zstd = await loader(minimal, { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' });
+    expect((zstd() as Out).output.compression).toBe('zstd');
+  });
+
   it('lets the environment override every setting, named after its path', async () => {
     const names = settings().map((s) => s.env);
     expect(names).toContain('LOGSIFT_KAFKA_SASL_PASSWORD_FILE');

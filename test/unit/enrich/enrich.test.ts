@@ -110,4 +110,29 @@ describe('Enricher and event v1', () => {
       }
     }
   });
+
+  it('output.includeLog: the whole message, a marked 1 KiB cut, or no `log` at all; the schema holds for each', async () => {
+    const m = await Matcher.create(kb, { cacheDir: null });
+    const long = JSON.stringify({ msg: 'statement timeout', detail: 'x'.repeat(5000), deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: 1 } } } } } } } } } });
+    const inputs = ['statement timeout', long];
+    const sources = [{ file: 'f', line: 1 }, { file: 'f', line: 2 }];
+    const by = (includeLog: 'full' | 'truncated' | 'none') => new Enricher(kb, m, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto', includeLog }).enrichBatch(inputs, sources);
+    const full = by('full');
+    const cut = by('truncated');
+    const none = by('none');
+    for (const rs of [full, cut, none]) {
+      for (const r of rs) {
+        expect(r.json()).toBe(JSON.stringify(r.event));
+        expect(validate(JSON.parse(r.json()))).toBe(true);
+      }
+    }
+    expect(full[1]!.event.log).toEqual(JSON.parse(long));
+    expect(JSON.stringify(cut[1]!.event.log).length).toBeLessThan(1024 + 8 * 24);
+    expect(JSON.stringify(cut[1]!.event.log)).toContain('[logsift: truncated]');
+    expect(cut[0]!.event.log).toBe('statement timeout'); // short messages are whole
+    for (const r of none) expect('log' in JSON.parse(r.json())).toBe(false);
+    // The match itself does not depend on what the event carries.
+    expect(none.map((r) => r.signatureId)).toEqual(full.map((r) => r.signatureId));
+    expect(none[1]!.json().length).toBeLessThan(full[1]!.json().length / 4);
+  });
 });

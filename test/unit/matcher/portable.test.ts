@@ -32,7 +32,7 @@ describe('portable compiled databases (an image ships its bundled KB compiled)',
     expect(more).toEqual([]);
     expect(cacheKey(native, kb.records, true, true)).not.toBe(cacheKey(native, kb.records, true));
     // No optional CPU feature (AVX2, AVX512…) in the database: any x86-64 host with libhs can run it.
-    expect(native.serializedInfo(splitFile(await readFile(file)).body)).toMatch(/Features:\s+Mode/);
+    expect(native.serializedInfo(splitFile(await readFile(file!)).body)).toMatch(/Features:\s+Mode/);
 
     const events: BuildEvent[] = [];
     const cache = await tempDir();

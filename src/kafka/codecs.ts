@@ -1,0 +1,44 @@
+/**
+ * Kafka compression codecs kafkajs does not ship: zstd, from Node's own zlib (Node 22.15+), no
+ * native add-on. Registered once per process, for producing (`output.compression: zstd`) and for
+ * consuming: without it, a batch that an upstream shipper compressed with zstd (Vector, Fluent Bit
+ * and librdkafka producers offer it) fails every fetch of its partition.
+ */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+
+// kafkajs is CommonJS, and Node's named-export detection does not see CompressionCodecs.
+import kafkajs from 'kafkajs';
+
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+export type OutputCompression = 'none' | 'gzip' | 'zstd';
+
+/** True when this Node.js has zstd in zlib. */
+export function zstdAvailable(): boolean {
+  return typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function';
+}
+
+let registered = false;
+
+/** Registers the zstd codec with kafkajs (idempotent); false when this Node.js has no zstd. */
+export function registerCodecs(): boolean {
+  if (registered) return true;
+  if (!zstdAvailable()) return false;
+  const z = zlib as unknown as {
+    zstdCompress: (b: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
+    zstdDecompress: (b: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
+  };
+  const compress = promisify(z.zstdCompress);
+  const decompress = promisify(z.zstdDecompress);
+  (CompressionCodecs as Record<number, () => { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> }>)[CompressionTypes.ZSTD] = () => ({
+    compress: (encoder) => compress(encoder.buffer),
+    decompress: (buffer) => decompress(buffer),
+  });
+  registered = true;
+  return true;
+}
+
+export function compressionType(c: OutputCompression): kafkajs.CompressionTypes {
+  return c === 'gzip' ? CompressionTypes.GZIP : c === 'zstd' ? CompressionTypes.ZSTD : CompressionTypes.None;
+}
