@@ -4,7 +4,9 @@
  * (2,522-record KB) → output, and in the same run a kafkajs pass-through (no matching) as the baseline,
  * for each delivery mode: at-least-once (consume → produce → commit) and exactly-once (one transaction
  * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
- * /proc. BENCH_MESSAGES sets the count (default 1,000,000).
+ * /proc. BENCH_MESSAGES sets the count (default 1,000,000). At-least-once is also run with smaller
+ * events (`output.includeLog: false`) and with zstd-compressed output, each beside the same baseline;
+ * BENCH_VARIANTS=0 skips them.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -61,7 +63,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS } });
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1 } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
@@ -76,6 +78,24 @@ async function main(): Promise<void> {
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
     ] as const;
+    const variants: { name: string; out: string; env: Record<string, string> }[] =
+      process.env['BENCH_VARIANTS'] === '0'
+        ? []
+        : [
+            { name: 'output.includeLog: false', out: 'out-nolog', env: { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' } },
+            { name: 'output.compression: zstd', out: 'out-zstd', env: { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' } },
+          ];
+    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}) => {
+      let ready = false;
+      const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
+      });
+      ls.stderr!.on('data', (c: Buffer) => {
+        if (c.toString().includes('"msg":"serving')) ready = true;
+      });
+      return measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready);
+    };
     const rate = (s: { seconds: number }) => N / s.seconds;
     const summary: string[] = [];
     for (const m of modes) {
@@ -84,15 +104,7 @@ async function main(): Promise<void> {
       const base = await measure(`pass-through ${m.mode}`, pt, kafka, `bench-passthrough-${m.mode}`, 'in', () => true);
 
       // logsift run with the 2,522-record KB (compiled database from the cache).
-      let ready = false;
-      const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', m.out, '--group', `bench-logsift-${m.mode}`, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', m.mode], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info' },
-      });
-      ls.stderr!.on('data', (c: Buffer) => {
-        if (c.toString().includes('"msg":"serving')) ready = true;
-      });
-      const logsift = await measure(`logsift run ${m.mode}`, ls, kafka, `bench-logsift-${m.mode}`, 'in', () => ready);
+      const logsift = await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}`);
 
       summary.push(
         `\n${fmt(N)} messages, ${m.mode} (${m.what}):`,
@@ -100,6 +112,13 @@ async function main(): Promise<void> {
         `  logsift run (2,522 records):   ${fmt(rate(logsift))} msgs/s, ${logsift.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${logsift.peakMiB.toFixed(0)} MiB`,
         `  logsift / pass-through: ${((100 * rate(logsift)) / rate(base)).toFixed(0)}% of the throughput, ${(logsift.cpuPerMsgUs / base.cpuPerMsgUs).toFixed(2)}× the CPU per message`,
       );
+      if (m.mode !== 'at-least-once') continue;
+      for (const v of variants) {
+        const r = await runLogsift(m.mode, v.out, `bench-logsift-${v.out}`, v.env);
+        summary.push(
+          `  logsift run, ${v.name}: ${fmt(rate(r))} msgs/s (${((100 * rate(r)) / rate(base)).toFixed(0)}% of the pass-through), ${r.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${r.peakMiB.toFixed(0)} MiB`,
+        );
+      }
     }
     console.log(summary.join('\n'));
   } finally {

@@ -23,6 +23,12 @@ const BOOT_TIMEOUT_MS = 10_000;
  * the budget starts when the worker starts the task, so CPU contention does not make false timeouts.
  */
 const START_GRACE_MS = 1000;
+/**
+ * And, per RegExp of the task, the time the worker may take to compile it before starting (a cold
+ * worker compiles on first use; 488 RegExps took over a second on Node 22 on a loaded machine).
+ * Compiling is bounded by the pattern's size, whatever the message: this is not the message's budget.
+ */
+const COMPILE_GRACE_MS = 10;
 const DONE = 0;
 const READY = 1;
 const STARTED = 2;
@@ -254,7 +260,7 @@ export class ExactEngine {
       let k = 0;
       for (; k < batch.length; k++) {
         const t0 = performance.now();
-        waitWhile(w.ctrl, STARTED, k, t0 + START_GRACE_MS);
+        waitWhile(w.ctrl, STARTED, k, t0 + START_GRACE_MS + COMPILE_GRACE_MS * batch[k]!.patterns.length);
         waitWhile(w.ctrl, DONE, k, deadlineOf(start + k, bootMs + performance.now() - t0));
         if (Atomics.load(w.ctrl, DONE) <= k) {
           this.replace();
