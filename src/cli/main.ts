@@ -179,6 +179,14 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     io.err('logsift: top signatures:\n');
     for (const t of summary.top) io.err(`  ${String(t.count).padStart(7)}  ${t.id}\n`);
   }
+  if (!matcher.unicodeComplete) {
+    // The process stays until the compile ends (a native compile cannot be cancelled): say why.
+    io.err(
+      cacheDir !== null
+        ? 'logsift: the Unicode database (non-ASCII lines) is still compiling; it is cached when done and later runs start at once; interrupting now is safe\n'
+        : 'logsift: the Unicode database (non-ASCII lines) is still compiling and, with --no-cache, will not be kept; interrupting now is safe\n',
+    );
+  }
   if (miner) {
     io.err(`logsift: ${miner.errorLines} unmatched error line(s), ${miner.templates} template(s); top ${Math.min(top, miner.templates)} with draft records:\n`);
     const { formatSuggestions } = await import('../suggest/index.js');
