@@ -1,9 +1,10 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, extname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import type { z } from 'zod';
 
 import { ErrorCodes, KbValidationError, LogsiftError } from '../errors.js';
 import { canonToRecord, isCanon } from './canon.js';
+import { listRecordFiles } from './files.js';
 import { RecordSchema, type KbRecord } from './record.js';
 
 export interface LoadedRecord {
@@ -23,7 +24,6 @@ export interface LoadOptions {
   allowInvalid?: boolean;
 }
 
-const RECORD_EXTENSIONS = new Set(['.json', '.jsonl', '.ndjson']);
 
 /** Where each top-level element of a JSON array starts (1-based line), without a second JSON parser. */
 function arrayElementLines(text: string): number[] {
@@ -101,22 +101,11 @@ export function parseRecordText(text: string, file: string): { raw: unknown; lin
 }
 
 async function listFiles(path: string): Promise<string[]> {
-  let info;
   try {
-    info = await stat(path);
+    return await listRecordFiles(path);
   } catch (err) {
     throw new LogsiftError(ErrorCodes.KB_READ, `cannot read knowledge base path: ${(err as Error).message}`, { file: path, cause: err });
   }
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  const files: string[] = [];
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (e.name.startsWith('.')) continue;
-    const full = join(path, e.name);
-    if (e.isDirectory()) files.push(...(await listFiles(full)));
-    else if (RECORD_EXTENSIONS.has(extname(e.name))) files.push(full);
-  }
-  return files;
 }
 
 /**

@@ -5,16 +5,16 @@
  * Anything that does not check out is ignored and rebuilt, never trusted.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { LogsiftError, type ErrorCode } from '../errors.js';
+import { listRecordFiles } from './files.js';
 import { KnowledgeBase, type KnowledgeBaseState } from './knowledge-base.js';
 import type { KbFilterSpec } from './filter.js';
 import type { LoadOptions } from './load.js';
 
 const SNAPSHOT_VERSION = 'logsift-kb-snapshot-2';
-const RECORD_EXTENSIONS = new Set(['.json', '.jsonl', '.ndjson']);
 
 interface SkippedProblem {
   code: string;
@@ -41,20 +41,6 @@ export type CachedLoadOptions = LoadOptions & { filter?: KbFilterSpec };
 
 export type SnapshotEvent = { type: 'kb-cache-hit'; ms: number } | { type: 'kb-cache-miss'; reason: string } | { type: 'kb-cache-write-failed'; reason: string };
 
-/** The files a load reads, in load order (same rules as load.ts: sorted, no dot files). */
-async function listFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  const files: string[] = [];
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (e.name.startsWith('.')) continue;
-    const full = join(path, e.name);
-    if (e.isDirectory()) files.push(...(await listFiles(full)));
-    else if (RECORD_EXTENSIONS.has(extname(e.name))) files.push(full);
-  }
-  return files;
-}
 
 /** Key of the KB's input: paths, options, and every file's size, mtime and content hash. */
 export async function snapshotKey(paths: readonly string[], options: CachedLoadOptions): Promise<string | null> {
@@ -63,7 +49,7 @@ export async function snapshotKey(paths: readonly string[], options: CachedLoadO
   try {
     for (const path of paths) {
       h.update(`path\0${path}\n`);
-      for (const file of await listFiles(path)) {
+      for (const file of await listRecordFiles(path)) {
         const [info, bytes] = await Promise.all([stat(file), readFile(file)]);
         h.update(`${file}\0${info.size}\0${info.mtimeMs}\0`).update(createHash('sha1').update(bytes).digest()).update('\n');
       }
