@@ -72,7 +72,7 @@ export interface ScanPool {
 
 /** Renders one batch: the per-message path (Enricher.process), exactly one outcome per line. */
 export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[], options: RenderOptions): RenderedBatch {
-  const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line' }) : [];
+  const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line', unmatchedEvents: options.emit === 'all' }) : [];
   const r: RenderedBatch = { text: '', skipped: [], lines: outcomes.length, bytes: 0, weak: 0, primaries: [], unmatched: options.collectUnmatched ? [] : null };
   let text = '';
   outcomes.forEach((o, k) => {

@@ -60,6 +60,13 @@ export interface ProcessLimits {
   maxMessageBytes: number;
   /** Names the unit in details: "value" (Kafka, default) or "line" (files). */
   noun?: string;
+  /**
+   * false: the caller emits no event for an unmatched message (scan --emit matched; the daemon without
+   * an unmatched topic). Such outcomes then carry no JSON (`json` is ''), and a message whose matches
+   * are all weak keeps them in strength order without the full ranking (scores, exact-engine spans):
+   * the primary is the same either way (none). Default true.
+   */
+  unmatchedEvents?: boolean;
 }
 
 /** `bytes`: the decoded bytes scanned (0 when decoding failed). */
@@ -141,10 +148,10 @@ export class Enricher {
   }
 
   /** Ranked matches; the ranking's tie-break spans share one exact-engine budget per message. */
-  private rank(text: string, matches: readonly number[]): RankedMatch[] {
+  private rank(text: string, matches: readonly number[], orderWeak = true): RankedMatch[] {
     if (matches.length === 0) return [];
     const deadline = performance.now() + this.matcher.exact.budgetMs;
-    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline));
+    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline), orderWeak ? undefined : { below: this.minStrength });
   }
 
   /**
@@ -189,6 +196,7 @@ export class Enricher {
       }
     });
 
+    const unmatchedEvents = limits.unmatchedEvents ?? true;
     const scans = this.scanIsolated(live.map((l) => l.text));
     live.forEach((l, k) => {
       const s = scans[k]!;
@@ -198,11 +206,12 @@ export class Enricher {
       }
       let step: Step = 'rank';
       try {
-        const ranked = this.rank(l.text, s.matches);
+        const ranked = this.rank(l.text, s.matches, unmatchedEvents);
         step = 'encode';
-        const logJson = this.logBounds === null ? '' : l.json ? boundedJsonOf(l.log, l.raw, this.logBounds) : boundedJson(l.raw, this.logBounds);
+        const strong = primaryOf(ranked, this.minStrength) !== null;
+        const logJson = this.logBounds === null || (!unmatchedEvents && !strong) ? '' : l.json ? boundedJsonOf(l.log, l.raw, this.logBounds) : boundedJson(l.raw, this.logBounds);
         const result = new EnrichedMessage(this, ranked, inputs[l.i]!.source, logJson, l.context);
-        outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.json(), bytes: l.bytes };
+        outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.matched || unmatchedEvents ? result.json() : '', bytes: l.bytes };
       } catch (err) {
         outcomes[l.i] = { kind: 'poison', ...failure(step, err), bytes: l.bytes };
       }

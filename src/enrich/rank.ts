@@ -149,10 +149,18 @@ export function rankMatches(
   kb: KnowledgeBase,
   index: SignatureIndex,
   span: (recordIndex: number) => number,
+  weakOnly?: { below: number },
 ): RankedMatch[] {
   if (matches.length === 0) return [];
   const strengthOf = index.strength.scorer(text);
   if (matches.length === 1) return [{ index: matches[0]!, strength: strengthOf(matches[0]!), score: 0 }];
+  if (weakOnly) {
+    // No primary either way: strength order, then id, without the scores and the exact-engine spans.
+    const strengths = matches.map((i) => ({ index: i, strength: strengthOf(i), score: 0 }));
+    if (strengths.every((m) => m.strength < weakOnly.below)) {
+      return strengths.sort((a, b) => b.strength - a.strength || (kb.records[a.index]!.id < kb.records[b.index]!.id ? -1 : 1));
+    }
+  }
   const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
   const textTokens = new Set(textLower.match(TOKEN) ?? []);
   const ranked = matches.map((i) => ({

@@ -170,7 +170,7 @@ export function processMessages(messages: readonly InputMessage[], enricher: Enr
       owner.push(i);
     }
   });
-  const outcomes = enricher.process(inputs, { maxMessageBytes: options.maxMessageBytes });
+  const outcomes = enricher.process(inputs, { maxMessageBytes: options.maxMessageBytes, unmatchedEvents: options.unmatchedTopic !== null });
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
   // A message is poison if any of its items is.
