@@ -12,7 +12,7 @@ import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KbFilterSpec } from '../kb/filter.js';
 import { KnowledgeBase } from '../kb/knowledge-base.js';
 import { loadKnowledgeBaseCached } from '../kb/snapshot.js';
-import { Matcher, defaultCacheDir, describeBuild, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
+import { Matcher, describeBuild, resolveCacheDir, type BuildEvent, type MatcherOptions } from '../matcher/index.js';
 
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_KB = join(PACKAGE_ROOT, 'data', 'kb');
@@ -66,7 +66,7 @@ export async function readBackground(files: readonly string[]): Promise<string[]
  * with `cacheDir: null`), so a start on an unchanged KB does no validation (kb/snapshot.ts).
  */
 export async function loadKbAndMatcher(paths: readonly string[], options: LoadKbOptions, report: KbLoadReporter): Promise<LoadedKb> {
-  const cacheDir = options.matcher.cacheDir === undefined ? defaultCacheDir() : options.matcher.cacheDir;
+  const cacheDir = resolveCacheDir(options.matcher.cacheDir);
   const loadOptions = { allowInvalid: options.allowInvalid, ...(options.filter ? { filter: options.filter } : {}) };
   const { kb, problems, dropped } = await loadKnowledgeBaseCached(paths, loadOptions, cacheDir, (e) => {
     if (e.type === 'kb-cache-write-failed') report.build(`could not write the KB snapshot in ${cacheDir}: ${e.reason}`, { type: 'cache-write-failed', file: cacheDir ?? '', reason: e.reason });

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, Enricher, type InputFormat } from '../enrich/index.js';
-import { DEFAULT_EXACT_BUDGET_MS, defaultCacheDir, defaultPrebuiltDirs } from '../matcher/index.js';
+import { DEFAULT_EXACT_BUDGET_MS, defaultPrebuiltDirs, resolveCacheDir } from '../matcher/index.js';
 import type { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { commandHelp, version } from './help.js';
@@ -121,19 +121,19 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   // thread's reading and writing need most of a core: README, Benchmarks).
   const cores = availableParallelism();
   const threads = positiveInt('threads', values.threads, cores > 2 ? cores : 1);
-  const cacheDir = loadOptions.matcher.cacheDir === undefined ? defaultCacheDir() : loadOptions.matcher.cacheDir;
+  const cacheDir = resolveCacheDir(loadOptions.matcher.cacheDir);
   let pool: ScanPool | undefined;
   if (threads > 1 && cacheDir !== null) {
     pool = {
       startAfterBatches: 4,
-      start: async () => {
+      start: async (render) => {
         const { startScanPool } = await import('./scan-pool.js');
         const unicodeAtStart = matcher.unicodeComplete;
         const p = await startScanPool(threads, {
           kb: kb.state(),
           matcher: { ignoreCase: loadOptions.matcher.ignoreCase ?? true, cacheDir, exactBudgetMs, prebuiltDirs: defaultPrebuiltDirs() },
           enrich: { ...enrichOptions, fields: [...enrichOptions.fields] },
-          render: { emit: options.emit, format: options.format, maxLineBytes: options.maxLineBytes, fileName: options.input === '-' ? '<stdin>' : options.input, collectUnmatched: miner !== null },
+          render,
         });
         if (!unicodeAtStart) void matcher.unicodeReady.then(() => matcher.unicodeComplete && p.attachUnicode(matcher.exportUnicode()));
         return p;

@@ -64,10 +64,13 @@ export interface BatchRenderer {
   close(): Promise<void>;
 }
 
-/** A pool that `runScan` starts once the input has more than `startAfterBatches` batches. */
+/**
+ * A pool that `runScan` starts once the input has more than `startAfterBatches` batches; its workers
+ * render with the same options as this thread.
+ */
 export interface ScanPool {
   startAfterBatches: number;
-  start(): Promise<BatchRenderer>;
+  start(render: RenderOptions): Promise<BatchRenderer>;
 }
 
 /** Renders one batch: the per-message path (Enricher.process), exactly one outcome per line. */
@@ -178,7 +181,7 @@ export async function runScan(
     const batch = inputs;
     inputs = [];
     if (pool && !starting && batches >= pool.startAfterBatches) {
-      starting = pool.start().then(
+      starting = pool.start(render).then(
         (r) => {
           renderer = r;
         },

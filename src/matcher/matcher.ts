@@ -80,6 +80,11 @@ export function defaultCacheDir(): string {
   return env['LOGSIFT_CACHE_DIR'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'logsift');
 }
 
+/** The cache directory an option names: undefined is the default one, null is no cache. */
+export function resolveCacheDir(cacheDir: string | null | undefined): string | null {
+  return cacheDir === undefined ? defaultCacheDir() : cacheDir;
+}
+
 /** `$LOGSIFT_KB_PREBUILT_DIR`, colon-separated; none by default. */
 export function defaultPrebuiltDirs(): string[] {
   return (process.env['LOGSIFT_KB_PREBUILT_DIR'] ?? '').split(':').filter(Boolean);
@@ -138,7 +143,7 @@ export class Matcher {
   static async create(kb: KnowledgeBase, options: MatcherOptions = {}, native: NativeBinding = loadNative()): Promise<Matcher> {
     const built = await buildDatabase(native, kb.records, {
       ignoreCase: options.ignoreCase ?? true,
-      cacheDir: options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir,
+      cacheDir: resolveCacheDir(options.cacheDir),
       portable: options.portable ?? false,
       prebuiltDirs: options.prebuiltDirs ?? defaultPrebuiltDirs(),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
