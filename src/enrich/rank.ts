@@ -154,18 +154,18 @@ export function rankMatches(
   if (matches.length === 0) return [];
   const strengthOf = index.strength.scorer(text);
   if (matches.length === 1) return [{ index: matches[0]!, strength: strengthOf(matches[0]!), score: 0 }];
-  if (weakOnly) {
+  const strengths = matches.map(strengthOf);
+  if (weakOnly && strengths.every((s) => s < weakOnly.below)) {
     // No primary either way: strength order, then id, without the scores and the exact-engine spans.
-    const strengths = matches.map((i) => ({ index: i, strength: strengthOf(i), score: 0 }));
-    if (strengths.every((m) => m.strength < weakOnly.below)) {
-      return strengths.sort((a, b) => b.strength - a.strength || (kb.records[a.index]!.id < kb.records[b.index]!.id ? -1 : 1));
-    }
+    return matches
+      .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
+      .sort((a, b) => b.strength - a.strength || (kb.records[a.index]!.id < kb.records[b.index]!.id ? -1 : 1));
   }
   const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
   const textTokens = new Set(textLower.match(TOKEN) ?? []);
-  const ranked = matches.map((i) => ({
+  const ranked = matches.map((i, k) => ({
     index: i,
-    strength: strengthOf(i),
+    strength: strengths[k]!,
     score: scoreMatch(index, i, textLower, textTokens),
     confidence: kb.records[i]!.confidence ?? 0,
     span: -1,
