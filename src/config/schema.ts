@@ -2,11 +2,10 @@
  * The one configuration schema. User-facing values (`'30s'`, `'64MiB'`) are validated and compiled
  * to numbers here; every field's default is documented next to it.
  */
-import zlib from 'node:zlib';
-
 import { z } from 'zod';
 
 import { DEFAULT_MESSAGE_FIELDS, DEFAULT_MIN_STRENGTH, RESOURCE_FIELDS, type IncludeLog } from '../enrich/index.js';
+import { zstdAvailable } from '../kafka/zstd.js';
 import { filterTermProblem } from '../kb/filter.js';
 import { DEFAULT_ERROR_KEYWORDS, DEFAULT_ERROR_LEVELS } from '../suggest/error-lines.js';
 
@@ -135,7 +134,7 @@ export const ConfigSchema = z
         compression: z
           .enum(['none', 'gzip', 'zstd'])
           .default('none')
-          .refine((c) => c !== 'zstd' || typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function', { message: 'zstd needs Node.js 22.15 or later (zlib.zstdCompress)' }),
+          .refine((c) => c !== 'zstd' || zstdAvailable(), { message: 'zstd needs Node.js 22.15 or later (zlib.zstdCompress)' }),
         /**
          * The event's `log` (the original message): true (default), truncated (8 levels, 1 KiB of
          * JSON, marked), or false (left out: events about a third of the size). Env: true|false|truncated.

@@ -4,20 +4,14 @@
  * consuming: without it, a batch that an upstream shipper compressed with zstd (Vector, Fluent Bit
  * and librdkafka producers offer it) fails every fetch of its partition.
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-
 // kafkajs is CommonJS, and Node's named-export detection does not see CompressionCodecs.
 import kafkajs from 'kafkajs';
+
+import { zstd, zstdAvailable } from './zstd.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
-
-/** True when this Node.js has zstd in zlib. */
-export function zstdAvailable(): boolean {
-  return typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function';
-}
 
 let registered = false;
 
@@ -25,12 +19,7 @@ let registered = false;
 export function registerCodecs(): boolean {
   if (registered) return true;
   if (!zstdAvailable()) return false;
-  const z = zlib as unknown as {
-    zstdCompress: (b: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
-    zstdDecompress: (b: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
-  };
-  const compress = promisify(z.zstdCompress);
-  const decompress = promisify(z.zstdDecompress);
+  const { compress, decompress } = zstd();
   (CompressionCodecs as Record<number, () => { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> }>)[CompressionTypes.ZSTD] = () => ({
     compress: (encoder) => compress(encoder.buffer),
     decompress: (buffer) => decompress(buffer),
