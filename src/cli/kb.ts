@@ -96,6 +96,7 @@ export async function kbCompile(
   matcher.close();
   const key = cacheKey(loadNative(), kb.records, options.ignoreCase, options.portable);
   const file = cacheFile(cacheDir, key);
+  const unicodeFile = unicodeCacheFile(cacheDir, key);
   if (!existsSync(file)) {
     io.err(`logsift: the compiled database was not written to ${file}\n`);
     return 1;
@@ -103,7 +104,7 @@ export async function kbCompile(
   io.out(`${file}\n`);
   if (!matcher.unicodeComplete) {
     io.err(`logsift: the Unicode database was not complete; non-ASCII messages will use the exact engine for some records\n`);
-  } else if (existsSync(unicodeCacheFile(cacheDir, key))) io.out(`${unicodeCacheFile(cacheDir, key)}\n`);
+  } else if (existsSync(unicodeFile)) io.out(`${unicodeFile}\n`);
   io.err(`logsift: ${kb.size} records, ${kb.version}, ${matcher.info.databaseBytes} bytes${options.portable ? ', portable x86-64' : ''}\n`);
   return 0;
 }

@@ -44,11 +44,11 @@ export function installProcessGuard(deps: ProcessGuardDeps): () => void {
     deps.logger.fatal({ err, code: UNEXPECTED_CODE }, `uncaught exception (a bug in logsift: please report it); exiting with ${EXIT_CODES.internalError}`);
     deps.exit(EXIT_CODES.internalError);
   };
-  const seenNegativeTimeout = { value: false };
+  let negativeTimeoutLogged = false;
   const onWarning = (warning: Error): void => {
     if (warning.name === 'TimeoutNegativeWarning') {
-      if (!seenNegativeTimeout.value) deps.logger.debug({ code: NODE_WARNING_CODE, warning: warning.name }, 'a negative timer delay was clamped to 1 ms (kafkajs request queue, harmless); further ones are not logged');
-      seenNegativeTimeout.value = true;
+      if (!negativeTimeoutLogged) deps.logger.debug({ code: NODE_WARNING_CODE, warning: warning.name }, 'a negative timer delay was clamped to 1 ms (kafkajs request queue, harmless); further ones are not logged');
+      negativeTimeoutLogged = true;
       return;
     }
     deps.logger.warn({ code: NODE_WARNING_CODE, warning: warning.name, err: warning }, `Node warning: ${warning.message}`);

@@ -56,13 +56,13 @@ export interface LogsiftEvent {
   log?: unknown;
 }
 
+/** Pass as `log` to leave the field out (output.includeLog: false). */
+export const NO_LOG: unique symbol = Symbol('no log');
+
 /**
  * The event of one message. `hasPrimary`: the first ranked match is the primary (strong enough);
  * otherwise every match is weak and the event has no signature.
  */
-/** Pass as `log` to leave the field out (output.includeLog: false). */
-export const NO_LOG: unique symbol = Symbol('no log');
-
 export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown, context?: EventContext): LogsiftEvent {
   const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
   const record = primary >= 0 ? kb.records[primary]! : undefined;

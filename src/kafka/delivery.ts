@@ -37,8 +37,6 @@ export interface Delivery {
   close(): Promise<void>;
 }
 
-
-
 export function groupByTopic(records: readonly OutputRecord[]): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
   for (const r of records) {

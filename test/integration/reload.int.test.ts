@@ -42,17 +42,22 @@ function signatureCounts(exposition: string): Record<string, number> {
 
 const metric = (exposition: string, line: RegExp): number => Number(line.exec(exposition)?.[1] ?? NaN);
 
+/** KB A in a file, a mock cluster, and input, output and DLQ topics of `partitions` partitions. */
+async function setup(partitions: number): Promise<{ kbFile: string; cluster: MockCluster; topics: { input: string; output: string } }> {
+  const kbFile = join(await tempDir(), 'kb.json');
+  await writeFile(kbFile, kbA);
+  const cluster = await MockCluster.start();
+  cleanup.push(() => cluster.stop());
+  const topics = { input: randomName('in'), output: randomName('out') };
+  await cluster.createTopic(topics.input, partitions);
+  await cluster.createTopic(topics.output, partitions);
+  await cluster.createTopic(`${topics.output}.dlq`, 1);
+  return { kbFile, cluster, topics };
+}
+
 describe('KB reload during delivery', () => {
   it('counts every match under the signature of the KB that matched it, across many SIGHUP reloads', async () => {
-    const dir = await tempDir();
-    const kbFile = join(dir, 'kb.json');
-    await writeFile(kbFile, kbA);
-    const cluster = await MockCluster.start();
-    cleanup.push(() => cluster.stop());
-    const topics = { input: randomName('in'), output: randomName('out') };
-    await cluster.createTopic(topics.input, 4);
-    await cluster.createTopic(topics.output, 4);
-    await cluster.createTopic(`${topics.output}.dlq`, 1);
+    const { kbFile, cluster, topics } = await setup(4);
     const messages = 4000;
     const waves = 40;
     const perWave = messages / waves;
@@ -101,15 +106,7 @@ describe('KB reload during delivery', () => {
   });
 
   it('keeps the loaded KB when a SIGHUP reload fails, and says so in the metrics', async () => {
-    const dir = await tempDir();
-    const kbFile = join(dir, 'kb.json');
-    await writeFile(kbFile, kbA);
-    const cluster = await MockCluster.start();
-    cleanup.push(() => cluster.stop());
-    const topics = { input: randomName('in'), output: randomName('out') };
-    await cluster.createTopic(topics.input, 1);
-    await cluster.createTopic(topics.output, 1);
-    await cluster.createTopic(`${topics.output}.dlq`, 1);
+    const { kbFile, cluster, topics } = await setup(1);
     const d = await DaemonProcess.start({ brokers: cluster.brokers, input: topics.input, output: topics.output, group: randomName('group'), kb: [kbFile] });
     cleanup.push(() => d.stop());
     await d.waitReady();
