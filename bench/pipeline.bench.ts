@@ -5,8 +5,9 @@
  * for each delivery mode: at-least-once (consume → produce → commit) and exactly-once (one transaction
  * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
  * /proc. BENCH_MESSAGES sets the count (default 1,000,000). At-least-once is also run with smaller
- * events (`output.includeLog: false`) and with zstd-compressed output, each beside the same baseline;
- * BENCH_VARIANTS=0 skips them.
+ * events (`output.includeLog: false`), with zstd-compressed output and with enrichment on the event
+ * loop (`match.workers: 0`), each beside the same baseline; BENCH_VARIANTS=0 skips them, BENCH_MODES
+ * (comma-separated) picks the delivery modes.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { fmt, loghubLines } from './common.js';
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
 const TICKS = 100; // USER_HZ
+/** Node flags for the logsift processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakMiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -73,7 +76,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1 } });
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1 } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
@@ -84,20 +87,21 @@ async function main(): Promise<void> {
     console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, 1 in 4 an error line) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
 
-    const modes = [
+    const modes: { mode: string; what: string; out: string; passthrough: string }[] = [
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
-    ] as const;
+    ].filter((m) => (process.env['BENCH_MODES'] ?? 'at-least-once,exactly-once').split(',').includes(m.mode));
     const variants: { name: string; out: string; env: Record<string, string> }[] =
       process.env['BENCH_VARIANTS'] === '0'
         ? []
         : [
+            { name: 'match.workers: 0 (enrichment on the event loop)', out: 'out-inline', env: { LOGSIFT_MATCH_WORKERS: '0' } },
             { name: 'output.includeLog: false', out: 'out-nolog', env: { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' } },
             { name: 'output.compression: zstd', out: 'out-zstd', env: { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' } },
           ];
     const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}) => {
       let ready = false;
-      const ls = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode], {
+      const ls = spawn(process.execPath, [...NODE_ARGS, join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
       });

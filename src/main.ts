@@ -13,6 +13,7 @@
  * This module only resolves exit codes; the CLI shell ends the process with them.
  */
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -22,13 +23,14 @@ import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
 import type { Config } from './config/index.js';
+import { ErrorCodes } from './errors.js';
 import { redact } from './config/index.js';
-import { Enricher, textFormat } from './enrich/index.js';
+import { Enricher, textFormat, type EnrichOptions } from './enrich/index.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
-import { Daemon, createKafka } from './kafka/index.js';
+import { Daemon, EnrichPool, InlineProcessor, createKafka, type ChunkProcessor } from './kafka/index.js';
 import { checkRedosAsync } from './kb/index.js';
 import { KbWatcher, serialized } from './kb/watch.js';
-import { exactEngineRuns, type Matcher } from './matcher/index.js';
+import { defaultPrebuiltDirs, exactEngineRuns, resolveCacheDir, type Matcher } from './matcher/index.js';
 import { UnmatchedMiner } from './suggest/index.js';
 import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
@@ -50,7 +52,17 @@ export interface RunningDaemon {
 
 const livePaths = (config: Config): string[] => (config.kb.paths.length > 0 ? config.kb.paths : [DEFAULT_KB]);
 
-async function buildEnricher(config: Config, logger: Logger, paths = livePaths(config)): Promise<{ enricher: Enricher; matcher: Matcher; dropped: Record<DropReason, number> }> {
+function enrichOptions(config: Config): EnrichOptions {
+  return { fields: [...config.input.fields], format: textFormat(config.input.format), minStrength: config.match.minStrength, includeLog: config.output.includeLog };
+}
+
+interface Loaded {
+  enricher: Enricher;
+  matcher: Matcher;
+  dropped: Record<DropReason, number>;
+}
+
+async function buildEnricher(config: Config, logger: Logger, paths = livePaths(config)): Promise<Loaded> {
   const { kb, matcher, dropped } = await loadKbAndMatcher(
     paths,
     {
@@ -67,7 +79,39 @@ async function buildEnricher(config: Config, logger: Logger, paths = livePaths(c
   );
   logger.info({ kb_version: kb.version, records: kb.size, dropped, classes: matcher.info.patterns, from_cache: matcher.info.fromCache, seconds: matcher.info.buildSeconds, paths }, 'knowledge base loaded');
   void logRedos(kb.version, matcher, logger);
-  return { enricher: new Enricher(kb, matcher, { fields: config.input.fields, format: textFormat(config.input.format), minStrength: config.match.minStrength, includeLog: config.output.includeLog }), matcher, dropped };
+  return { enricher: new Enricher(kb, matcher, enrichOptions(config)), matcher, dropped };
+}
+
+/** `match.workers`, resolved: null (auto) is the available cores minus one, at least 1 and at most 4. */
+export function enrichWorkers(config: Config, cores = availableParallelism()): number {
+  return config.match.workers ?? Math.max(1, Math.min(4, cores - 1));
+}
+
+/** A KB generation's chunk processor: enrichment workers, or the event loop (match.workers: 0, the shadow KB, no cache). */
+async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): Promise<{ processor: ChunkProcessor; retire: () => Promise<void> }> {
+  const workers = enrichWorkers(config);
+  const cacheDir = resolveCacheDir(config.kb.cacheDir);
+  const inline = (why: string | null) => {
+    if (why) logger.info({ reason: why }, 'enriching on the event loop');
+    return { processor: new InlineProcessor(loaded.enricher), retire: () => Promise.resolve() };
+  };
+  if (workers === 0) return inline(null);
+  // The shadow comparison reads each message's full live result, which stays on the thread that made it.
+  if (config.kb.shadow.length > 0) return inline('kb.shadow compares full results on this thread');
+  if (cacheDir === null) return inline('kb.cacheDir is null: workers load the databases from the cache');
+  const { matcher, enricher } = loaded;
+  const pool = await EnrichPool.start(enricher.kb, {
+    workers,
+    init: {
+      kb: enricher.kb.state(),
+      matcher: { ignoreCase: config.kb.ignoreCase, cacheDir, exactBudgetMs: config.match.exactBudget, prebuiltDirs: defaultPrebuiltDirs() },
+      enrich: enrichOptions(config),
+    },
+    onReplaced: (reason) => logger.error({ code: ErrorCodes.SCAN_FAILED, reason }, 'an enrichment worker died and was replaced; its chunks are retried'),
+  });
+  if (!matcher.unicodeComplete) void matcher.unicodeReady.then(() => matcher.unicodeComplete && pool.attachUnicode(matcher.exportUnicode()));
+  logger.info({ workers, kb_version: enricher.kb.version }, 'enrichment workers ready');
+  return { processor: pool, retire: () => pool.retire() };
 }
 
 function unmatchedMiner(config: Config): UnmatchedMiner | null {
@@ -134,7 +178,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log.level);
   logger.info({ config: redact(config) }, 'starting logsift run');
   const metrics = options.metrics ?? daemonMetrics(config, logger);
-  let current = await buildEnricher(config, logger);
+  const loaded = await buildEnricher(config, logger);
+  let current = { ...loaded, ...(await buildProcessor(config, loaded, logger)) };
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbDropped(current.dropped);
   metrics.kbReload(true);
@@ -146,7 +191,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     kafka: createKafka(config.kafka, logger),
     config,
     logger,
-    enricher: () => current.enricher,
+    processor: () => current.processor,
     observer: metrics,
     tracer: trace.getTracer('logsift'),
     ...(miner
@@ -248,7 +293,11 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   // A change during a reload may have been read too late: serialized() loads once more after it.
   const reload = serialized(async (): Promise<boolean> => {
     try {
-      const next = await buildEnricher(config, logger);
+      const nextLoaded = await buildEnricher(config, logger);
+      const next = { ...nextLoaded, ...(await buildProcessor(config, nextLoaded, logger).catch((err: unknown) => {
+        nextLoaded.matcher.close();
+        throw err;
+      })) };
       // The shadow KB is refused on its own (logged); the live one still swaps.
       const nextShadow = shadow
         ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
@@ -258,8 +307,10 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         : null;
       const previous = current;
       current = next;
-      // Processing is synchronous per chunk, so nothing runs on the old matcher any more.
+      // Inline processing is synchronous per chunk, so nothing runs on the old matcher any more; the
+      // old workers finish the chunks they hold, then close.
       previous.matcher.close();
+      void previous.retire();
       metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
       metrics.kbDropped(next.dropped);
       metrics.kbReload(true);
@@ -285,6 +336,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     watcher?.close();
     try {
       await daemon.stop();
+      await current.retire();
       await forwarder?.close(2_000);
     } finally {
       await Promise.all([closeServer(http), closeServer(apiHttp)]);

@@ -181,6 +181,13 @@ export const ConfigSchema = z
          * message over it goes to the DLQ with LOGSIFT_CONFIRM_TIMEOUT. Default 50ms.
          */
         exactBudget: duration.refine((v) => v > 0, { message: 'must be positive' }).default(50),
+        /**
+         * Enrichment worker threads of `logsift run`: decode, scan, rank and encode run on them, so the
+         * event loop keeps fetching, producing and committing meanwhile. 0 = on the event loop. Default
+         * (null): the available cores minus one, at least 1 and at most 4. The shadow KB (kb.shadow)
+         * and kb.cacheDir: null run on the event loop.
+         */
+        workers: z.number().int().min(0).max(64).nullable().default(null),
       })
       .strict()
       .prefault({}),

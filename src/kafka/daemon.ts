@@ -9,18 +9,17 @@ import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Pr
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
-import type { Enricher, EventContext } from '../enrich/index.js';
 import type { LogsiftError } from '../errors.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
-import { HEADER, headerString, processMessages, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
+import { HEADER, chunkRecords, headerString, type ChunkItem, type ChunkProcessor, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
   config: Config;
   logger: Logger;
-  /** Swappable: a KB reload replaces it between chunks. */
-  enricher: () => Enricher;
+  /** Where chunks are enriched (this thread or enrichment workers); a KB reload swaps it between chunks. */
+  processor: () => ChunkProcessor;
   observer?: PipelineObserver;
   /** Called with a chunk's enriched messages after it was delivered and committed (the shadow KB). */
   afterChunk?: (enriched: ProcessResult['enriched']) => void;
@@ -266,11 +265,12 @@ export class Daemon {
       attributes: { 'messaging.destination.name': batch.topic, 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length },
     });
     const batchCtx = trace.setSpan(context.active(), span);
-    const enricher = this.deps.enricher();
-    span.setAttribute('logsift.kb_version', enricher.kb.version);
-    const options: ProcessOptions = { ...base, decorate: (m, r, headers) => this.traceEvent(batchCtx, m, r.signatureId, enricher.kb.version, headers, r.context) };
+    const processor = this.deps.processor();
+    const kb = processor.kb;
+    span.setAttribute('logsift.kb_version', kb.version);
+    const options: ProcessOptions = { ...base, decorate: (m, item, headers) => this.traceEvent(batchCtx, m, item, kb.version, headers) };
     try {
-      const result = processMessages(messages, enricher, options, this.now());
+      const result = chunkRecords(messages, await processor.enrich(messages, base), options, this.now());
       const last = chunk[chunk.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       let timing: { produceSeconds: number; commitSeconds: number };
@@ -301,13 +301,13 @@ export class Daemon {
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
         // Records, not indexes: a SIGHUP may install another KB before this report is counted.
-        primaries: result.enriched.filter((e) => e.result.matched).map((e) => enricher.kb.records[e.result.primary!.index]!),
-        primaryResources: result.enriched.filter((e) => e.result.matched).map((e) => e.result.context?.resource),
+        primaries: result.items.filter((e) => e.matched).map((e) => kb.records[e.primary]!),
+        primaryResources: result.items.filter((e) => e.matched).map((e) => e.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
       };
       this.observer.batch(report);
-      this.deps.onUnmatched?.(result.enriched.filter((e) => !e.result.matched).map((e) => e.message.value?.toString('utf8') ?? ''));
+      this.deps.onUnmatched?.(result.items.filter((e) => !e.matched).map((e) => messages[e.owner]!.value?.toString('utf8') ?? ''));
       this.deps.afterChunk?.(result.enriched);
       await heartbeat();
     } finally {
@@ -319,19 +319,19 @@ export class Daemon {
    * A span per produced event: child of the input message's trace if it carried one, else of the
    * batch; linked to the log record's own trace context (OTLP trace_id/span_id) when it has one.
    */
-  private traceEvent(batchCtx: Context, m: InputMessage, signatureId: string | null, kbVersion: string, headers: Record<string, Buffer | string>, record?: EventContext): void {
+  private traceEvent(batchCtx: Context, m: InputMessage, item: ChunkItem, kbVersion: string, headers: Record<string, Buffer | string>): void {
     const hasParent = m.headers[HEADER.traceparent] !== undefined;
     const parent = hasParent ? propagation.extract(batchCtx, m.headers, headerGetter) : batchCtx;
     const links: Link[] = hasParent ? [{ context: trace.getSpan(batchCtx)!.spanContext() }] : [];
-    if (record?.trace_id !== undefined && record.span_id !== undefined) {
-      links.push({ context: { traceId: record.trace_id, spanId: record.span_id, traceFlags: TraceFlags.SAMPLED, isRemote: true }, attributes: { 'logsift.link': 'log_record' } });
+    if (item.traceLink !== undefined) {
+      links.push({ context: { traceId: item.traceLink.trace_id, spanId: item.traceLink.span_id, traceFlags: TraceFlags.SAMPLED, isRemote: true }, attributes: { 'logsift.link': 'log_record' } });
     }
     const span = this.tracer.startSpan(
       'logsift.event',
       {
         kind: SpanKind.PRODUCER,
         attributes: {
-          'logsift.signature_id': signatureId ?? '',
+          'logsift.signature_id': item.signatureId ?? '',
           'logsift.kb_version': kbVersion,
           'messaging.kafka.partition': m.partition,
           'messaging.kafka.offset': m.offset,

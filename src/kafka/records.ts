@@ -4,8 +4,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
+import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type EventResource, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
+import type { KnowledgeBase } from '../kb/index.js';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -39,7 +40,7 @@ export interface ProcessOptions {
   fields: readonly string[];
   maxMessageBytes: number;
   /** Lets the shell add headers to an event record (trace context); called once per produced event. */
-  decorate?: (message: InputMessage, result: EnrichedMessage, headers: Record<string, Buffer | string>) => void;
+  decorate?: (message: InputMessage, item: ChunkItem, headers: Record<string, Buffer | string>) => void;
 }
 
 export interface Poison {
@@ -50,6 +51,9 @@ export interface Poison {
 
 export interface ProcessResult {
   records: OutputRecord[];
+  /** Every message that is not poison, in input order (an OTLP message: one per log record). */
+  items: ChunkItem[];
+  /** The items' full results, when enriched on this thread (empty from enrichment workers). */
   enriched: { message: InputMessage; result: EnrichedMessage }[];
   poison: Poison[];
   matched: number;
@@ -58,6 +62,8 @@ export interface ProcessResult {
   unmatched: number;
   bytes: number;
   scanSeconds: number;
+  /** The version of the KB the chunk was enriched with. */
+  kbVersion: string;
 }
 
 export const HEADER = {
@@ -149,20 +155,49 @@ export function messageInputs(m: InputMessage, options: Pick<ProcessOptions, 'fo
 }
 
 /**
- * Routes the per-message outcomes of `Enricher.process` to records: events to the output topic,
- * unmatched ones to the unmatched topic (or dropped), poison to the DLQ. Building a record is a
- * per-message step too: a failure there dead-letters that message, never the batch. A Kafka message
- * with several items (OTLP log records) is dead-lettered whole if any of them is poison.
+ * One message's enrichment as it crosses threads: no enricher, no input buffers, plain data.
+ * `owner` is its Kafka message's index in the chunk (an OTLP message has one item per log record).
  */
-export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
+export interface ChunkItem {
+  owner: number;
+  matched: boolean;
+  weak: boolean;
+  /** The primary's record index in the KB the chunk was processed with; -1 when not matched. */
+  primary: number;
+  signatureId: string | null;
+  resource?: EventResource;
+  /** The log record's own trace context (OTLP), for the event span's link. */
+  traceLink?: { trace_id: string; span_id: string };
+  /** The event's value when it is routed to a topic (a worker hands UTF-8 bytes), else null. */
+  value: string | Buffer | null;
+  /** Only when enriched on this thread: the full result (the shadow KB, tests). */
+  result?: EnrichedMessage;
+}
+
+/** Phase 1 of a chunk: what `Enricher.process` decided, per item, before any record is built. */
+export interface EnrichedChunk {
+  kbVersion: string;
+  /** Items not poison, in input order. */
+  items: ChunkItem[];
+  /** Messages poison in phase 1 (first reason per message), by owner. */
+  poison: { owner: number; reason: DlqReason; detail: string }[];
+  bytes: number;
+  scanSeconds: number;
+}
+
+/**
+ * Phase 1, pure and thread-agnostic: decode, extract, scan, rank and encode a chunk. `keepResults`
+ * keeps each item's EnrichedMessage (same thread only).
+ */
+export function enrichChunk(messages: readonly InputMessage[], enricher: Enricher, options: Omit<ProcessOptions, 'decorate'>, keepResults = true): EnrichedChunk {
   const t0 = process.hrtime.bigint();
-  const poison: Poison[] = [];
+  const failed = new Map<number, { reason: DlqReason; detail: string }>();
   const inputs: MessageInput[] = [];
   const owner: number[] = []; // input -> message index
   messages.forEach((m, i) => {
     const x = messageInputs(m, options);
     if (!Array.isArray(x)) {
-      poison.push({ message: m, ...x });
+      failed.set(i, x);
       return;
     }
     for (const input of x) {
@@ -174,72 +209,109 @@ export function processMessages(messages: readonly InputMessage[], enricher: Enr
   const scanSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 
   // A message is poison if any of its items is.
-  const failed = new Map<number, { reason: DlqReason; detail: string }>();
   outcomes.forEach((o, k) => {
     if (o.kind === 'poison' && !failed.has(owner[k]!)) failed.set(owner[k]!, { reason: o.code, detail: o.detail });
   });
-  const records: OutputRecord[] = [];
-  const enriched: ProcessResult['enriched'] = [];
-  let matched = 0;
-  let unmatched = 0;
-  let weak = 0;
+  const items: ChunkItem[] = [];
   let bytes = 0;
-  const counted = new Set<number>();
+  let last = -1;
   outcomes.forEach((o, k) => {
     const i = owner[k]!;
-    const m = messages[i]!;
-    if (!counted.has(i)) {
-      counted.add(i);
-      bytes += o.kind === 'poison' ? o.bytes : (m.value?.length ?? 0);
+    if (i !== last) {
+      last = i;
+      bytes += o.kind === 'poison' ? o.bytes : (messages[i]!.value?.length ?? 0);
     }
     if (failed.has(i) || o.kind === 'poison') return;
     const r = o.result;
     const topic = r.matched ? options.outputTopic : options.unmatchedTopic;
-    if (topic !== null) {
-      try {
-        records.push(eventRecord(m, r, o.json, topic, enricher.kb.version, options));
-      } catch (err) {
-        failed.set(i, { reason: ErrorCodes.MESSAGE_FAILED, detail: `record: ${(err as Error).message}` });
-        return;
-      }
-    }
-    enriched.push({ message: m, result: r });
-    if (r.matched) matched++;
-    else unmatched++;
-    if (r.weak) weak++;
+    const item: ChunkItem = { owner: i, matched: r.matched, weak: r.weak, primary: r.primary?.index ?? -1, signatureId: r.signatureId, value: topic === null ? null : o.json };
+    if (r.context?.resource !== undefined) item.resource = r.context.resource;
+    if (r.context?.trace_id !== undefined && r.context.span_id !== undefined) item.traceLink = { trace_id: r.context.trace_id, span_id: r.context.span_id };
+    if (keepResults) item.result = r;
+    items.push(item);
   });
-  // A record built before its message turned out to be poison is withdrawn: the message goes whole to the DLQ.
-  const poisoned = new Set([...failed.keys()].map((i) => messages[i]!));
-  const kept = poisoned.size === 0 ? records : records.filter((r) => !poisoned.has(recordOwner(r)!));
-  const keptEnriched = poisoned.size === 0 ? enriched : enriched.filter((e) => !poisoned.has(e.message));
-  if (poisoned.size > 0) {
-    matched = keptEnriched.filter((e) => e.result.matched).length;
-    unmatched = keptEnriched.length - matched;
-    weak = keptEnriched.filter((e) => e.result.weak).length;
+  const poison = [...failed.entries()].sort((a, b) => a[0] - b[0]).map(([i, f]) => ({ owner: i, ...f }));
+  return { kbVersion: enricher.kb.version, items, poison, bytes, scanSeconds };
+}
+
+/**
+ * Phase 2, on the thread that delivers: routes the items to records — events to the output topic,
+ * unmatched ones to the unmatched topic (or dropped), poison to the DLQ. Building a record is a
+ * per-message step too: a failure there dead-letters that message, never the batch. A Kafka message
+ * with several items (OTLP log records) is dead-lettered whole if any of them is poison.
+ */
+export function chunkRecords(messages: readonly InputMessage[], chunk: EnrichedChunk, options: ProcessOptions, now: Date): ProcessResult {
+  const failed = new Map<number, { reason: DlqReason; detail: string }>(chunk.poison.map((p) => [p.owner, { reason: p.reason, detail: p.detail }]));
+  const built: { item: ChunkItem; record: OutputRecord | null }[] = [];
+  for (const item of chunk.items) {
+    const m = messages[item.owner]!;
+    if (failed.has(item.owner)) continue;
+    if (item.value === null) {
+      built.push({ item, record: null });
+      continue;
+    }
+    const topic = item.matched ? options.outputTopic : options.unmatchedTopic!;
+    try {
+      built.push({ item, record: eventRecord(m, item, topic, chunk.kbVersion, options) });
+    } catch (err) {
+      failed.set(item.owner, { reason: ErrorCodes.MESSAGE_FAILED, detail: `record: ${(err as Error).message}` });
+    }
   }
-  for (const [i, f] of [...failed.entries()].sort((a, b) => a[0] - b[0])) poison.push({ message: messages[i]!, ...f });
+  // A record built before its message turned out to be poison is withdrawn: the message goes whole to the DLQ.
+  const kept = failed.size === 0 ? built : built.filter((b) => !failed.has(b.item.owner));
+  const records: OutputRecord[] = [];
+  const items: ChunkItem[] = [];
+  let matched = 0;
+  let weak = 0;
+  for (const b of kept) {
+    if (b.record) records.push(b.record);
+    items.push(b.item);
+    if (b.item.matched) matched++;
+    if (b.item.weak) weak++;
+  }
+  const poison: Poison[] = [...failed.entries()].sort((a, b) => a[0] - b[0]).map(([i, f]) => ({ message: messages[i]!, ...f }));
   const dlq = poison.map((p) => safeDlqRecord(p, options.dlqTopic, now));
+  const enriched = items.filter((x) => x.result !== undefined).map((x) => ({ message: messages[x.owner]!, result: x.result! }));
   // Output order follows input offsets; DLQ records go to their own topic.
-  return { records: [...kept, ...dlq], enriched: keptEnriched, poison, matched, weak, unmatched, bytes, scanSeconds };
+  return { records: [...records, ...dlq], items, enriched, poison, matched, weak, unmatched: items.length - matched, bytes: chunk.bytes, scanSeconds: chunk.scanSeconds, kbVersion: chunk.kbVersion };
 }
 
-const RECORD_OWNER = Symbol('logsift.recordOwner');
-
-function recordOwner(r: OutputRecord): InputMessage | undefined {
-  return (r as OutputRecord & { [RECORD_OWNER]?: InputMessage })[RECORD_OWNER];
+/** Both phases on this thread (the daemon without enrichment workers, tests). */
+export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
+  return chunkRecords(messages, enrichChunk(messages, enricher, options), options, now);
 }
 
-function eventRecord(m: InputMessage, r: EnrichedMessage, json: string, topic: string, kbVersion: string, options: ProcessOptions): OutputRecord {
+function eventRecord(m: InputMessage, item: ChunkItem, topic: string, kbVersion: string, options: ProcessOptions): OutputRecord {
   const headers: Record<string, Buffer | string> = { ...sourceHeaders(m), [HEADER.kbVersion]: kbVersion };
-  const sig = r.signatureId;
+  const sig = item.signatureId;
   if (sig !== null) headers[HEADER.signatureId] = sig;
   for (const h of [HEADER.traceparent, HEADER.tracestate]) {
     const v = headerString(m.headers, h);
     if (v !== undefined) headers[h] = v;
   }
-  options.decorate?.(m, r, headers);
+  options.decorate?.(m, item, headers);
   const key = options.key === 'input' ? m.key : options.key === 'signature' ? sig : null;
-  const record: OutputRecord = { topic, key, value: json, headers };
-  Object.defineProperty(record, RECORD_OWNER, { value: m, enumerable: false });
-  return record;
+  return { topic, key, value: item.value!, headers };
+}
+
+/**
+ * Where a chunk's phase 1 runs: on this thread, or on enrichment workers (enrich-pool.ts). `kb` is the
+ * knowledge base the chunks are enriched with (its records name the primaries).
+ */
+export interface ChunkProcessor {
+  readonly kb: KnowledgeBase;
+  enrich(messages: readonly InputMessage[], options: Omit<ProcessOptions, 'decorate'>): Promise<EnrichedChunk>;
+}
+
+/** Phase 1 on the event loop (`match.workers: 0`, the shadow KB, tests). */
+export class InlineProcessor implements ChunkProcessor {
+  constructor(readonly enricher: Enricher) {}
+
+  get kb(): KnowledgeBase {
+    return this.enricher.kb;
+  }
+
+  enrich(messages: readonly InputMessage[], options: Omit<ProcessOptions, 'decorate'>): Promise<EnrichedChunk> {
+    return Promise.resolve(enrichChunk(messages, this.enricher, options));
+  }
 }

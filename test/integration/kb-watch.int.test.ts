@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../src/enrich/index.js';
-import { Daemon, createKafka } from '../../src/kafka/index.js';
+import { Daemon, InlineProcessor, createKafka } from '../../src/kafka/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
@@ -255,7 +255,7 @@ describe('KB reload without restarts', () => {
       ],
     });
     const logger = createLogger('warn');
-    const daemon = new Daemon({ kafka: createKafka(config.kafka, logger), config, logger, enricher: () => enrichers[calls++ % 2]!, tracer: provider.getTracer('logsift') });
+    const daemon = new Daemon({ kafka: createKafka(config.kafka, logger), config, logger, processor: () => new InlineProcessor(enrichers[calls++ % 2]!), tracer: provider.getTracer('logsift') });
     cleanup.push(() => daemon.stop());
     await daemon.start();
     const events = await s.delivered(await s.expected());

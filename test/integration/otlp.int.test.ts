@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type LogsiftEvent } from '../../src/enrich/index.js';
-import { Daemon, createKafka } from '../../src/kafka/index.js';
+import { Daemon, InlineProcessor, createKafka } from '../../src/kafka/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
@@ -69,7 +69,7 @@ describe.each(['json', 'proto'] as const)('input.format otlp_%s', (encoding) => 
     });
     const logger = createLogger('silent');
     const kafka = createKafka(config.kafka, logger);
-    const daemon = new Daemon({ kafka, config, logger, enricher: () => enricher, tracer: provider.getTracer('logsift') });
+    const daemon = new Daemon({ kafka, config, logger, processor: () => new InlineProcessor(enricher), tracer: provider.getTracer('logsift') });
     cleanup.push(() => daemon.stop());
     await daemon.start();
 

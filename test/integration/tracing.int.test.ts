@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../src/config/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../src/enrich/index.js';
-import { Daemon, createKafka } from '../../src/kafka/index.js';
+import { Daemon, InlineProcessor, createKafka } from '../../src/kafka/index.js';
 import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
@@ -59,7 +59,7 @@ describe('tracing', () => {
     const { kb } = await loadKnowledgeBase([STARTER_KB]);
     const enricher = new Enricher(kb, await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
     const logger = createLogger('warn');
-    const daemon = new Daemon({ kafka: createKafka(config.kafka, logger), config, logger, enricher: () => enricher, tracer: provider.getTracer('logsift') });
+    const daemon = new Daemon({ kafka: createKafka(config.kafka, logger), config, logger, processor: () => new InlineProcessor(enricher), tracer: provider.getTracer('logsift') });
     cleanup.push(() => daemon.stop());
     await daemon.start();
 

@@ -1,9 +1,9 @@
-import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Consumer, type Kafka } from 'kafkajs';
+import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
 import type { LogsiftError } from '../../../src/errors.js';
-import { ExactlyOnceDelivery, groupByTopic, isFencedError, transactionalId } from '../../../src/kafka/delivery.js';
+import { AtLeastOnceDelivery, ExactlyOnceDelivery, groupByTopic, isFencedError, transactionalId } from '../../../src/kafka/delivery.js';
 
 describe('exactly-once delivery helpers', () => {
   it('recognises a fenced producer, also behind kafkajs retry wrappers', () => {
@@ -138,5 +138,69 @@ describe('ExactlyOnceDelivery', () => {
     await expect(d.realign('t', 1)).rejects.toMatchObject({ code: 'LOGSIFT_FENCED' });
     expect(f.calls.filter((c) => c.startsWith('commit')).length).toBe(commits);
     expect(fenced).toHaveLength(1);
+  });
+});
+
+describe('at-least-once group commit', () => {
+  /** A producer whose sends wait until released, and a consumer that records commits. */
+  function clients() {
+    const log: string[] = [];
+    const releases: ((err?: Error) => void)[] = [];
+    const producer = {
+      sendBatch: (b: { topicMessages: { topic: string; messages: { value: string }[] }[] }) => {
+        log.push(`send ${b.topicMessages.map((t) => `${t.topic}:${t.messages.map((m) => m.value).join(',')}`).join(' ')}`);
+        return new Promise<void>((resolve, reject) => releases.push((err) => (err ? reject(err) : resolve())));
+      },
+    } as unknown as Producer;
+    const consumer = {
+      commitOffsets: async (points: { partition: number; offset: string }[]) => void log.push(`commit ${points.map((p) => `${p.partition}@${p.offset}`).join(' ')}`),
+    } as unknown as Consumer;
+    return { log, releases, producer, consumer };
+  }
+  const rec = (value: string, topic = 'out') => ({ topic, key: null, value, headers: {} });
+  const point = (partition: number, offset: number) => ({ topic: 'in', partition, offset: String(offset) });
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('sends a lone chunk at once, and the chunks that arrive meanwhile as one request and one commit', async () => {
+    const c = clients();
+    const d = new AtLeastOnceDelivery(c.producer, c.consumer, 'none');
+    const first = d.deliver([rec('a')], point(0, 10));
+    await settle();
+    expect(c.log).toEqual(['send out:a']);
+    const second = d.deliver([rec('b'), rec('x', 'dlq')], point(1, 20));
+    const third = d.deliver([], point(2, 30));
+    const fourth = d.deliver([rec('c')], point(3, 40));
+    await settle();
+    // Nothing is committed before its records are acknowledged.
+    expect(c.log).toEqual(['send out:a']);
+    c.releases.shift()!();
+    await first;
+    await settle();
+    expect(c.log).toEqual(['send out:a', 'commit 0@10', 'send out:b,c dlq:x']);
+    c.releases.shift()!();
+    await Promise.all([second, third, fourth]);
+    expect(c.log).toEqual(['send out:a', 'commit 0@10', 'send out:b,c dlq:x', 'commit 1@20 2@30 3@40']);
+  });
+
+  it('keeps a group under maxRequestBytes, and fails only the group whose send failed', async () => {
+    const c = clients();
+    const d = new AtLeastOnceDelivery(c.producer, c.consumer, 'none', 10);
+    const first = d.deliver([rec('0123456789abc')], point(0, 1)); // over the limit alone: sent alone
+    await settle();
+    const a = d.deliver([rec('12345')], point(1, 1));
+    const b = d.deliver([rec('12345')], point(2, 1));
+    const e = d.deliver([rec('1')], point(3, 1));
+    c.releases.shift()!();
+    await first;
+    await settle();
+    expect(c.log.at(-1)).toBe('send out:12345,12345');
+    c.releases.shift()!(new Error('broker down'));
+    await expect(a).rejects.toThrow('broker down');
+    await expect(b).rejects.toThrow('broker down');
+    await settle();
+    expect(c.log.at(-1)).toBe('send out:1');
+    c.releases.shift()!();
+    await e;
+    expect(c.log.filter((l) => l.startsWith('commit'))).toEqual(['commit 0@1', 'commit 3@1']);
   });
 });
