@@ -46,13 +46,17 @@ async function committed(kafka: Kafka, group: string, topic: string): Promise<nu
 
 interface Measured {
   seconds: number;
+  /** Messages/s from the first commit to the last. */
+  steadyRate: number;
+  /** Seconds from the start of the measurement to the first commit. */
+  startSeconds: number;
   cpuPerMsgUs: number;
   peakMiB: number;
   /** The mock broker's CPU per message over the same interval: with 2 cores, broker + process is the budget. */
   brokerCpuPerMsgUs: number;
 }
 
-async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number): Promise<Measured> {
+async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number, trace?: () => Promise<void>): Promise<Measured> {
   while (!startWhen()) {
     if (child.exitCode !== null) throw new Error(`${name} exited early`);
     await new Promise((r) => setTimeout(r, 50));
@@ -62,30 +66,46 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   const b0 = procStats(brokerPid);
   let done = 0;
   let maxRss = s0.rssMiB;
+  let first: { t: number; done: number } | null = null;
   while (done < N) {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
     done = await committed(kafka, group, input);
+    if (process.env['BENCH_TRACE']) console.log(`${name} ${((Date.now() - t0) / 1000).toFixed(2)} s ${done}`);
+    if (first === null && done > 0) first = { t: Date.now(), done };
     maxRss = Math.max(maxRss, procStats(child.pid!).rssMiB);
   }
   const seconds = (Date.now() - t0) / 1000;
+  // From the first commit seen to the last: the stream once it flows, without connecting and joining.
+  const steady = first && first.done < N && Date.now() > first.t ? (N - first.done) / ((Date.now() - first.t) / 1000) : N / seconds;
   const s1 = procStats(child.pid!);
   const b1 = procStats(brokerPid);
+  if (process.env['BENCH_TRACE'] && trace) await trace();
   child.kill('SIGTERM');
-  return { seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6 };
+  return { seconds, steadyRate: steady, startSeconds: first ? (first.t - t0) / 1000 : seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6 };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1 } });
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
     const lines = Array.from({ length: N }, (_, i) => (i % 4 === 0 ? errors[i % errors.length]! : background[i % background.length]!));
     writeFileSync(join(dir, 'input.txt'), `${lines.join('\n')}\n`);
     const t = Date.now();
-    execFileSync('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'in', '-p', '-1', '-l', join(dir, 'input.txt'), '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000']);
+    // Random partition per message (no sticky batches): the mock cluster keeps about 5 MB per
+    // partition and drops older segments, so a skewed spread would lose input before it is read.
+    execFileSync('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'in', '-p', '-1', '-l', join(dir, 'input.txt'), '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000', '-X', 'sticky.partitioning.linger.ms=0']);
     console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, 1 in 4 an error line) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
+    {
+      const admin = kafka.admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets('in');
+      await admin.disconnect();
+      const kept = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+      if (kept !== N) throw new Error(`the broker holds ${kept} of the ${N} input messages (per-partition retention): every run would read a part`);
+    }
 
     const modes: { mode: string; what: string; out: string; passthrough: string }[] = [
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
@@ -95,44 +115,78 @@ async function main(): Promise<void> {
       process.env['BENCH_VARIANTS'] === '0'
         ? []
         : [
+            ...(process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string> }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : []),
             { name: 'match.workers: 0 (enrichment on the event loop)', out: 'out-inline', env: { LOGSIFT_MATCH_WORKERS: '0' } },
             { name: 'output.includeLog: false', out: 'out-nolog', env: { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' } },
             { name: 'output.compression: zstd', out: 'out-zstd', env: { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' } },
           ];
     const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}) => {
       let ready = false;
+      let port = 0;
       const ls = spawn(process.execPath, [...NODE_ARGS, join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
       });
       ls.stderr!.on('data', (c: Buffer) => {
-        if (c.toString().includes('"msg":"serving')) ready = true;
+        const text = c.toString();
+        if (text.includes('"msg":"serving')) {
+          ready = true;
+          port = Number(/"port":(\d+)/.exec(text)?.[1] ?? 0);
+        }
       });
-      return measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid);
+      return measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
+        // BENCH_TRACE: where a chunk's time went, from the daemon's own histograms.
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        console.log(text.split('\n').filter((l) => /^logsift_(scan|batch|produce|commit)_duration_seconds_(sum|count|bucket)|^logsift_messages_total|^logsift_events_produced_total|^logsift_scanned_bytes_total/.test(l)).join('\n'));
+      });
     };
     const rate = (s: { seconds: number }) => N / s.seconds;
     const summary: string[] = [];
+    // BENCH_REPEAT rounds, each running the baseline and every logsift variant once, one after
+    // another (this machine's throughput drifts by ±20% between runs: interleaving spreads the drift
+    // over all of them). Medians are reported, with each round's ratio to its own baseline.
+    const ROUNDS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 1));
+    const runs = new Map<string, { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[] }>();
+    const record = (key: string, r: Measured, base: Measured): void => {
+      const e = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [] };
+      e.rates.push(rate(r));
+      e.ratios.push(rate(r) / rate(base));
+      e.steady.push(r.steadyRate / base.steadyRate);
+      e.start.push(r.startSeconds);
+      e.cpu.push(r.cpuPerMsgUs);
+      e.peak.push(r.peakMiB);
+      e.broker.push(r.brokerCpuPerMsgUs);
+      runs.set(key, e);
+    };
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const m of modes) {
+        const tag = ROUNDS > 1 ? `-r${round}` : '';
+        // Baseline: kafkajs pass-through.
+        const group = `bench-passthrough-${m.mode}${tag}`;
+        const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', m.passthrough, group, m.mode], { stdio: 'ignore' });
+        const base = await measure(`pass-through ${m.mode}`, pt, kafka, group, 'in', () => true, cluster.pid);
+        record(`${m.mode}|baseline`, base, base);
+        // logsift run with the 2,522-record KB (compiled database from the cache).
+        record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
+        if (m.mode !== 'at-least-once') continue;
+        for (const v of variants) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env), base);
+      }
+    }
+    const line = (key: string): string => {
+      const e = runs.get(key)!;
+      const ratios = e.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(', ');
+      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg`;
+    };
     for (const m of modes) {
-      // Baseline: kafkajs pass-through.
-      const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', m.passthrough, `bench-passthrough-${m.mode}`, m.mode], { stdio: 'ignore' });
-      const base = await measure(`pass-through ${m.mode}`, pt, kafka, `bench-passthrough-${m.mode}`, 'in', () => true, cluster.pid);
-
-      // logsift run with the 2,522-record KB (compiled database from the cache).
-      const logsift = await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}`);
-
+      const b = runs.get(`${m.mode}|baseline`)!;
       summary.push(
-        `\n${fmt(N)} messages, ${m.mode} (${m.what}):`,
-        `  baseline kafkajs pass-through: ${fmt(rate(base))} msgs/s, ${base.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${base.peakMiB.toFixed(0)} MiB; broker ${base.brokerCpuPerMsgUs.toFixed(1)} µs CPU/msg`,
-        `  logsift run (2,522 records):   ${fmt(rate(logsift))} msgs/s, ${logsift.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${logsift.peakMiB.toFixed(0)} MiB; broker ${logsift.brokerCpuPerMsgUs.toFixed(1)} µs CPU/msg`,
-        `  logsift / pass-through: ${((100 * rate(logsift)) / rate(base)).toFixed(0)}% of the throughput, ${(logsift.cpuPerMsgUs / base.cpuPerMsgUs).toFixed(2)}× the CPU per message`,
+        `\n${fmt(N)} messages, ${m.mode} (${m.what})${ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : ''}:`,
+        `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg`,
+        `  logsift run (2,522 records):   ${line(`${m.mode}|logsift`)}`,
       );
       if (m.mode !== 'at-least-once') continue;
-      for (const v of variants) {
-        const r = await runLogsift(m.mode, v.out, `bench-logsift-${v.out}`, v.env);
-        summary.push(
-          `  logsift run, ${v.name}: ${fmt(rate(r))} msgs/s (${((100 * rate(r)) / rate(base)).toFixed(0)}% of the pass-through), ${r.cpuPerMsgUs.toFixed(1)} µs CPU/msg, peak RSS ${r.peakMiB.toFixed(0)} MiB`,
-        );
-      }
+      for (const v of variants) summary.push(`  logsift run, ${v.name}: ${line(`${m.mode}|${v.name}`)}`);
     }
     console.log(summary.join('\n'));
   } finally {

@@ -22,9 +22,8 @@ import { AlertForwarder } from './alerts/index.js';
 import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
-import type { Config } from './config/index.js';
 import { ErrorCodes } from './errors.js';
-import { redact } from './config/index.js';
+import { enrichWorkers, redact, type Config } from './config/index.js';
 import { Enricher, textFormat, type EnrichOptions } from './enrich/index.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
 import { Daemon, EnrichPool, InlineProcessor, createKafka, type ChunkProcessor } from './kafka/index.js';
@@ -82,14 +81,9 @@ async function buildEnricher(config: Config, logger: Logger, paths = livePaths(c
   return { enricher: new Enricher(kb, matcher, enrichOptions(config)), matcher, dropped };
 }
 
-/** `match.workers`, resolved: null (auto) is the available cores minus one, at least 1 and at most 4. */
-export function enrichWorkers(config: Config, cores = availableParallelism()): number {
-  return config.match.workers ?? Math.max(1, Math.min(4, cores - 1));
-}
-
 /** A KB generation's chunk processor: enrichment workers, or the event loop (match.workers: 0, the shadow KB, no cache). */
 async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): Promise<{ processor: ChunkProcessor; retire: () => Promise<void> }> {
-  const workers = enrichWorkers(config);
+  const workers = enrichWorkers(config, availableParallelism());
   const cacheDir = resolveCacheDir(config.kb.cacheDir);
   const inline = (why: string | null) => {
     if (why) logger.info({ reason: why }, 'enriching on the event loop');

@@ -164,6 +164,13 @@ export const ConfigSchema = z
         maxInFlightBatches: z.number().int().positive().default(8),
         /** Fetch bytes per partition, which bounds the bytes in flight. Default 4MiB. */
         maxBytesPerPartition: byteSize.default(4 * 1024 * 1024),
+        /**
+         * at-least-once group commit: chunks of other partitions that are ready while a produce request
+         * is in flight go out together, one produce request and one offset commit, up to this many bytes
+         * of keys and values (a chunk larger alone goes alone). Keep it under the topic's
+         * max.message.bytes. 0 = one request per chunk. Default 1MiB.
+         */
+        maxRequestBytes: z.union([z.literal(0), byteSize]).default(1024 * 1024),
       })
       .strict()
       .prefault({}),
@@ -308,3 +315,8 @@ export const ConfigSchema = z
 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = z.output<typeof ConfigSchema>;
+
+/** `match.workers`, resolved: null (auto) is the available cores minus one, at least 1 and at most 4. */
+export function enrichWorkers(config: Config, cores: number): number {
+  return config.match.workers ?? Math.max(1, Math.min(4, cores - 1));
+}

@@ -28,58 +28,89 @@ const TOKEN = /[\p{L}\p{N}]+/gu;
 /**
  * Suffix automaton of one signature: the longest common substring with any text is then found in
  * O(|text|) instead of the O(|signature|·|text|) dynamic programme (60× fewer steps on log lines).
+ * Transitions are a flat table over the signature's own alphabet (a text character outside it
+ * resets the walk at once), so each step is two array reads, not a Map lookup.
  */
 export class SuffixAutomaton {
-  private readonly next: Map<number, number>[] = [new Map()];
-  private readonly link: number[] = [-1];
-  private readonly len: number[] = [0];
+  /** Character → column, -1 when the signature does not contain it. */
+  private readonly ascii = new Int16Array(128).fill(-1);
+  private readonly other = new Map<number, number>();
+  private readonly width: number;
+  private readonly next: Int32Array;
+  private readonly link: Int32Array;
+  private readonly len: Int32Array;
 
   constructor(text: string) {
-    let last = 0;
+    let width = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      const cur = this.len.length;
-      this.len.push(this.len[last]! + 1);
-      this.link.push(0);
-      this.next.push(new Map());
-      let p = last;
-      while (p !== -1 && !this.next[p]!.has(c)) {
-        this.next[p]!.set(c, cur);
-        p = this.link[p]!;
+      if (this.column(c) < 0) {
+        if (c < 128) this.ascii[c] = width++;
+        else this.other.set(c, width++);
       }
-      if (p !== -1) {
-        const q = this.next[p]!.get(c)!;
-        if (this.len[p]! + 1 === this.len[q]) this.link[cur] = q;
+    }
+    this.width = Math.max(1, width);
+    const capacity = 2 * text.length + 1;
+    const w = this.width;
+    const next = (this.next = new Int32Array(capacity * w).fill(-1));
+    const link = (this.link = new Int32Array(capacity));
+    const len = (this.len = new Int32Array(capacity));
+    link[0] = -1;
+    let size = 1;
+    let last = 0;
+    for (let i = 0; i < text.length; i++) {
+      const k = this.column(text.charCodeAt(i));
+      const cur = size++;
+      len[cur] = len[last]! + 1;
+      let p = last;
+      while (p !== -1 && next[p * w + k]! < 0) {
+        next[p * w + k] = cur;
+        p = link[p]!;
+      }
+      if (p === -1) link[cur] = 0;
+      else {
+        const q = next[p * w + k]!;
+        if (len[p]! + 1 === len[q]) link[cur] = q;
         else {
-          const clone = this.len.length;
-          this.len.push(this.len[p]! + 1);
-          this.link.push(this.link[q]!);
-          this.next.push(new Map(this.next[q]!));
-          while (p !== -1 && this.next[p]!.get(c) === q) {
-            this.next[p]!.set(c, clone);
-            p = this.link[p]!;
+          const clone = size++;
+          len[clone] = len[p]! + 1;
+          link[clone] = link[q]!;
+          next.copyWithin(clone * w, q * w, q * w + w);
+          while (p !== -1 && next[p * w + k] === q) {
+            next[p * w + k] = clone;
+            p = link[p]!;
           }
-          this.link[q] = clone;
-          this.link[cur] = clone;
+          link[q] = clone;
+          link[cur] = clone;
         }
       }
       last = cur;
     }
   }
 
+  private column(c: number): number {
+    return c < 128 ? this.ascii[c]! : (this.other.get(c) ?? -1);
+  }
+
   /** Length of the longest substring of `text` that is also a substring of the automaton's string. */
   longestCommonSubstring(text: string): number {
+    const { next, link, len, width: w } = this;
     let state = 0;
     let length = 0;
     let best = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      while (state !== 0 && !this.next[state]!.has(c)) {
-        state = this.link[state]!;
-        length = this.len[state]!;
+      const k = this.column(text.charCodeAt(i));
+      if (k < 0) {
+        state = 0;
+        length = 0;
+        continue;
       }
-      const to = this.next[state]!.get(c);
-      if (to !== undefined) {
+      while (state !== 0 && next[state * w + k]! < 0) {
+        state = link[state]!;
+        length = len[state]!;
+      }
+      const to = next[state * w + k]!;
+      if (to >= 0) {
         state = to;
         length++;
       } else {

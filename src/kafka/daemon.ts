@@ -69,8 +69,13 @@ export class Daemon {
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 250, maxRetryTime: 5_000 },
     });
     this.consumer = this.createConsumer();
-    this.delivery = config.delivery.mode === 'exactly-once' ? this.exactlyOnce() : new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression);
+    this.delivery = config.delivery.mode === 'exactly-once' ? this.exactlyOnce() : this.atLeastOnce();
     this.watchProducer();
+  }
+
+  private atLeastOnce(): Delivery {
+    const { config } = this.deps;
+    return new AtLeastOnceDelivery(this.producer, this.consumer, config.output.compression, config.delivery.maxRequestBytes);
   }
 
   private exactlyOnce(): Delivery {
@@ -142,7 +147,7 @@ export class Daemon {
         try {
           await this.consumer.disconnect().catch(() => undefined);
           this.consumer = this.createConsumer();
-          if (this.deps.config.delivery.mode === 'at-least-once') this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
+          if (this.deps.config.delivery.mode === 'at-least-once') this.delivery = this.atLeastOnce();
           await this.runConsumer();
           this.deps.logger.warn({ code: 'LOGSIFT_KAFKA' }, 'consumer restarted after a crash');
           return;
@@ -223,7 +228,7 @@ export class Daemon {
     if (!this.stopping) {
       // A fresh consumer for the next attempt; the failed one's events are ignored from now on.
       this.consumer = this.createConsumer();
-      this.delivery = new AtLeastOnceDelivery(this.producer, this.consumer, this.deps.config.output.compression);
+      this.delivery = this.atLeastOnce();
     }
     await failed.disconnect().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);

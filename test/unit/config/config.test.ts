@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadConfig, readSecretFile, redact, settings } from '../../../src/config/index.js';
+import { enrichWorkers, loadConfig, readSecretFile, redact, settings, type Config } from '../../../src/config/index.js';
 import { LogsiftError } from '../../../src/errors.js';
 import { REPO_ROOT } from '../../helpers/shared.js';
 
@@ -65,6 +65,20 @@ describe('configuration', () => {
     expect((load() as { match: { exactBudget: number } }).match.exactBudget).toBe(20);
     const zero = await loader(minimal, { LOGSIFT_MATCH_EXACT_BUDGET: '0' });
     expect(zero).toThrow(/match\.exactBudget.*must be positive/s);
+  });
+
+  it('takes match.workers (null: auto from the cores, 0: the event loop) and delivery.maxRequestBytes (0: no group commit)', async () => {
+    const c = (await loader(minimal))() as Config;
+    expect(c.match.workers).toBeNull();
+    expect(enrichWorkers(c, 2)).toBe(1);
+    expect(enrichWorkers(c, 1)).toBe(1);
+    expect(enrichWorkers(c, 16)).toBe(4);
+    expect(c.delivery.maxRequestBytes).toBe(1024 * 1024);
+    const set = (await loader(minimal, { LOGSIFT_MATCH_WORKERS: '0', LOGSIFT_DELIVERY_MAX_REQUEST_BYTES: '0' }))() as Config;
+    expect(enrichWorkers(set, 16)).toBe(0);
+    expect(set.delivery.maxRequestBytes).toBe(0);
+    expect(((await loader(minimal, { LOGSIFT_DELIVERY_MAX_REQUEST_BYTES: '2MiB' }))() as Config).delivery.maxRequestBytes).toBe(2 * 1024 * 1024);
+    expect(await loader(minimal, { LOGSIFT_MATCH_WORKERS: '-1' })).toThrow(/match\.workers/);
   });
 
   it('takes output.includeLog as true, false or truncated (file or environment), and zstd compression', async () => {

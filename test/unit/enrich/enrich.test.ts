@@ -55,6 +55,14 @@ describe('longest common substring', () => {
       const b = word(Math.floor(rnd() * 80));
       expect(new SuffixAutomaton(a).longestCommonSubstring(b)).toBe(longestCommonSubstring(a, b));
     }
+    // Texts with characters the signature lacks (ASCII and not), and non-ASCII signatures.
+    const mixed = (n: number, alphabet: string) => Array.from({ length: n }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+    for (let i = 0; i < 300; i++) {
+      const a = mixed(Math.floor(rnd() * 40), i % 2 ? 'ab é' : 'ab€c');
+      const b = mixed(Math.floor(rnd() * 80), 'abxé€ c:');
+      expect(new SuffixAutomaton(a).longestCommonSubstring(b)).toBe(longestCommonSubstring(a, b));
+    }
+    expect(new SuffixAutomaton('').longestCommonSubstring('abc')).toBe(0);
   });
 });
 
