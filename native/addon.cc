@@ -6,6 +6,7 @@
 #include <napi.h>
 #include <hs.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <unordered_set>
@@ -542,6 +543,64 @@ Napi::Value Platform(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// CRC-32C (Castagnoli), for kafkajs's record batches (src/kafka/kafkajs.ts): the SSE4.2 instruction
+// where the CPU has it, else a table. kafkajs's own is JavaScript, a byte at a time.
+namespace crc32c {
+
+uint32_t table[256];
+
+void InitTable() {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    table[i] = c;
+  }
+}
+
+uint32_t Soft(uint32_t crc, const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t Hard(uint32_t crc, const uint8_t* p, size_t n) {
+  uint64_t c = crc;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+    p += 8;
+    n -= 8;
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  while (n > 0) {
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
+    n--;
+  }
+  return c32;
+}
+bool hard = __builtin_cpu_supports("sse4.2");
+#else
+uint32_t Hard(uint32_t crc, const uint8_t* p, size_t n) { return Soft(crc, p, n); }
+bool hard = false;
+#endif
+
+}  // namespace crc32c
+
+/** crc32c(bytes: Uint8Array): number — the unsigned CRC-32C of the bytes. */
+Napi::Value Crc32c(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "crc32c: expected a Uint8Array").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  const uint8_t* p = bytes.Data();
+  size_t n = bytes.ByteLength();
+  uint32_t crc = crc32c::hard ? crc32c::Hard(0xFFFFFFFFu, p, n) : crc32c::Soft(0xFFFFFFFFu, p, n);
+  return Napi::Number::New(env, static_cast<double>(crc ^ 0xFFFFFFFFu));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData<AddonData>(data);  // deleted with the environment
@@ -553,6 +612,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deserialize", Napi::Function::New(env, Deserialize));
   exports.Set("serializedInfo", Napi::Function::New(env, SerializedInfo));
   exports.Set("platform", Napi::Function::New(env, Platform));
+  crc32c::InitTable();
+  exports.Set("crc32c", Napi::Function::New(env, Crc32c));
   exports.Set("version", Napi::String::New(env, hs_version()));
   return exports;
 }

@@ -1,5 +1,7 @@
 /** Builds the kafkajs client from the configuration; routes kafkajs logs into the injected logger. */
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
+
+import { Kafka, logLevel } from './kafkajs.js';
 import type { Logger } from 'pino';
 
 import { readSecretFile, type Config } from '../config/index.js';

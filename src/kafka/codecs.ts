@@ -4,12 +4,10 @@
  * consuming: without it, a batch that an upstream shipper compressed with zstd (Vector, Fluent Bit
  * and librdkafka producers offer it) fails every fetch of its partition.
  */
-// kafkajs is CommonJS, and Node's named-export detection does not see CompressionCodecs.
-import kafkajs from 'kafkajs';
+import type { CompressionTypes as CompressionType } from 'kafkajs';
 
+import { CompressionCodecs, CompressionTypes } from './kafkajs.js';
 import { zstd, zstdAvailable } from './zstd.js';
-
-const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
 
@@ -28,6 +26,6 @@ export function registerCodecs(): boolean {
   return true;
 }
 
-export function compressionType(c: OutputCompression): kafkajs.CompressionTypes {
+export function compressionType(c: OutputCompression): CompressionType {
   return c === 'gzip' ? CompressionTypes.GZIP : c === 'zstd' ? CompressionTypes.ZSTD : CompressionTypes.None;
 }

@@ -5,12 +5,13 @@
  * never loses.
  */
 import { context, propagation, trace, SpanKind, TraceFlags, type Context, type Link, type Tracer } from '@opentelemetry/api';
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
 import type { LogsiftError } from '../errors.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
+import { Partitioners } from './kafkajs.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
 import { HEADER, chunkRecords, headerString, type ChunkItem, type ChunkProcessor, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
 

@@ -4,7 +4,7 @@
  * Kafka transaction (ExactlyOnceDelivery below), without touching the flow.
  */
 import type { Admin, Consumer, Kafka, Producer, Transaction, TopicMessages } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import { Partitioners } from './kafkajs.js';
 import type { Logger } from 'pino';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';

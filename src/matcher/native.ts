@@ -63,6 +63,8 @@ export interface NativeBinding {
   deserialize(bytes: Buffer): NativeDatabase;
   serializedInfo(bytes: Buffer): string | null;
   platform(): { tune?: number; cpuFeatures?: number; valid: boolean };
+  /** The unsigned CRC-32C (Castagnoli) of the bytes (Kafka record batches). */
+  crc32c(bytes: Uint8Array): number;
   Scanner: new (db: NativeDatabase) => NativeScanner;
 }
 
