@@ -3,8 +3,8 @@
  * JavaScript, a byte at a time: in the daemon's profile that was the event loop's largest single cost
  * (8%, events being larger than their input). Its checksum module is replaced in the require cache
  * before kafkajs is first loaded, so its record-batch encoder picks up the addon's (SSE4.2) instead.
- * Every runtime use of kafkajs in logsift goes through this module; without the addon, kafkajs keeps
- * its own.
+ * Its protocol encoder is given pooled buffers the same way (installPooledEncoder). Every runtime use
+ * of kafkajs in logsift goes through this module; without the addon, kafkajs keeps its own checksum.
  */
 import { createRequire } from 'node:module';
 
@@ -34,7 +34,44 @@ export function installNativeCrc32c(): boolean {
   return true;
 }
 
+interface EncoderClass {
+  new (initialSize?: number): { buf: Buffer; offset: number };
+  nextPowerOfTwo(value: number): number;
+}
+
+/**
+ * kafkajs's protocol Encoder, allocating from Node's buffer pool: kafkajs makes one per record and
+ * per header, each a zero-filled `Buffer.alloc(512)` of its own (the event loop's largest cost once
+ * the checksum was native). An encoder only ever exposes the bytes it wrote (`buf.slice(0, offset)`),
+ * so unfilled memory is never read. Same methods, same statics, `instanceof` the original.
+ */
+export function installPooledEncoder(): boolean {
+  const path = require.resolve('kafkajs/src/protocol/encoder.js');
+  if (require.cache[path]) return false;
+  const Encoder = require(path) as EncoderClass;
+  function PooledEncoder(this: { buf: Buffer; offset: number }, initialSize = 511): void {
+    this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
+    this.offset = 0;
+  }
+  PooledEncoder.prototype = Object.create(Encoder.prototype as object) as object;
+  Object.defineProperty(PooledEncoder.prototype, 'constructor', { value: PooledEncoder, writable: true, configurable: true });
+  Object.defineProperty(PooledEncoder.prototype, 'ensureAvailable', {
+    value(this: { buf: Buffer; offset: number }, length: number): void {
+      if (this.offset + length <= this.buf.length) return;
+      const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
+      this.buf.copy(grown, 0, 0, this.offset);
+      this.buf = grown;
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.setPrototypeOf(PooledEncoder, Encoder);
+  require.cache[path]!.exports = PooledEncoder;
+  return true;
+}
+
 export const nativeCrc32c = installNativeCrc32c();
+export const pooledEncoder = installPooledEncoder();
 const kafkajs = require('kafkajs') as KafkaJs;
 
 export const Kafka: KafkaJs['Kafka'] = kafkajs.Kafka;

@@ -196,17 +196,25 @@ export class LogsiftMetrics implements PipelineObserver {
    */
   countMatches(primaries: readonly MatchedSignature[], traceId?: string, resources?: readonly (EventResource | undefined)[]): void {
     if (primaries.length === 0) return;
+    // Grouped by a cheap key first (one chunk, one KB: an id names its domain and category); the
+    // label objects are built once per group, not per message.
     const counts = new Map<string, { labels: Record<string, string>; value: number }>();
+    const withResources = this.resourceLabels.length > 0;
     primaries.forEach((r, i) => {
+      const values = withResources ? this.resourceLabels.map((l) => this.labelValue(l, resources?.[i])) : null;
+      const cheap = `${this.options.signatureLabel ? r.id : `${r.domain}\u0000${r.category}`}${values ? `\u0000${values.join('\u0000')}` : ''}`;
+      const c = counts.get(cheap);
+      if (c) {
+        c.value++;
+        return;
+      }
       const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
-      for (const l of this.resourceLabels) labels[l.name] = this.labelValue(l, resources?.[i]);
-      const key = JSON.stringify(labels);
-      const c = counts.get(key);
-      if (c) c.value++;
-      else counts.set(key, { labels, value: 1 });
+      this.resourceLabels.forEach((l, k) => (labels[l.name] = values![k]!));
+      counts.set(cheap, { labels, value: 1 });
     });
     const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
-    for (const [key, { labels, value }] of counts) {
+    for (const { labels, value } of counts.values()) {
+      const key = JSON.stringify(labels);
       if (!this.seen.has(key)) this.seen.set(key, labels);
       this.matches.inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
     }
