@@ -179,6 +179,11 @@ export class ExactEngine {
     }
   }
 
+  /** Whether a worker is running or booting (observability and tests). */
+  get started(): boolean {
+    return this.current !== null;
+  }
+
   /** Whether record `index` runs inline (linear by construction) rather than in the worker. */
   runsInline(index: number): boolean {
     return this.linear[index] === 1;

@@ -47,6 +47,22 @@ describe('Matcher compile classes', () => {
       ['c-lookbehind'],
     ]);
   });
+
+  it('starts the exact engine at creation, or with prewarm: false at its first use only', async () => {
+    const warm = await Matcher.create(kb, { cacheDir: null });
+    const lazy = await Matcher.create(kb, { cacheDir: null, prewarm: false });
+    try {
+      expect(warm.exact.started).toBe(true);
+      expect(lazy.exact.started).toBe(false);
+      expect(ids(lazy, kb, ['nothing here', 'disk full'])).toEqual([[], ['a-native']]);
+      expect(lazy.exact.started).toBe(false);
+      expect(ids(lazy, kb, ['the "secret" is out'])).toEqual([['b-prefilter']]);
+      expect(lazy.exact.started).toBe(true);
+    } finally {
+      warm.close();
+      lazy.close();
+    }
+  });
 });
 
 describe('Matcher semantics', () => {
