@@ -101,7 +101,7 @@ export interface SignatureIndex {
 }
 
 export function buildSignatureIndex(kb: KnowledgeBase): SignatureIndex {
-  const lower = kb.records.map((r) => r.signature.toLowerCase());
+  const lower = kb.heads.map((r) => r.signature.toLowerCase());
   return { strength: new StrengthIndex(kb), lower, tokens: lower.map((s) => s.match(TOKEN) ?? []), automata: new Array<SuffixAutomaton | undefined>(lower.length) };
 }
 
@@ -159,7 +159,7 @@ export function rankMatches(
     // No primary either way: strength order, then id, without the scores and the exact-engine spans.
     return matches
       .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
-      .sort((a, b) => b.strength - a.strength || (kb.records[a.index]!.id < kb.records[b.index]!.id ? -1 : 1));
+      .sort((a, b) => b.strength - a.strength || (kb.heads[a.index]!.id < kb.heads[b.index]!.id ? -1 : 1));
   }
   const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
   const textTokens = new Set(textLower.match(TOKEN) ?? []);
@@ -167,7 +167,7 @@ export function rankMatches(
     index: i,
     strength: strengths[k]!,
     score: scoreMatch(index, i, textLower, textTokens),
-    confidence: kb.records[i]!.confidence ?? 0,
+    confidence: kb.heads[i]!.confidence ?? 0,
     span: -1,
   }));
   ranked.sort((a, b) => {
@@ -177,8 +177,8 @@ export function rankMatches(
     if (a.span < 0) a.span = span(a.index);
     if (b.span < 0) b.span = span(b.index);
     if (a.span !== b.span) return b.span - a.span;
-    const ida = kb.records[a.index]!.id;
-    const idb = kb.records[b.index]!.id;
+    const ida = kb.heads[a.index]!.id;
+    const idb = kb.heads[b.index]!.id;
     return ida < idb ? -1 : ida > idb ? 1 : 0;
   });
   return ranked.map(({ index, strength, score }) => ({ index, strength, score }));

@@ -146,8 +146,8 @@ export class StrengthIndex implements StrengthScorer {
   private readonly forms: (Form[] | undefined)[];
 
   constructor(private readonly kb: KnowledgeBase) {
-    this.n = kb.records.length;
-    for (const r of kb.records) for (const w of fixedWords(r.signature)) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+    this.n = kb.size;
+    for (const r of kb.heads) for (const w of fixedWords(r.signature)) this.df.set(w, (this.df.get(w) ?? 0) + 1);
     this.forms = new Array<Form[] | undefined>(this.n);
   }
 
@@ -167,7 +167,7 @@ export class StrengthIndex implements StrengthScorer {
   formsOf(index: number): readonly Form[] {
     let forms = this.forms[index];
     if (!forms) {
-      const record = this.kb.records[index]!;
+      const record = this.kb.heads[index]!;
       forms = [];
       const sig = fixedWords(record.signature);
       if (sig.length > 0) forms.push(this.form(sig));

@@ -149,7 +149,7 @@ export class Matcher {
   }
 
   static async create(kb: KnowledgeBase, options: MatcherOptions = {}, native: NativeBinding = loadNative()): Promise<Matcher> {
-    const built = await buildDatabase(native, kb.records, {
+    const built = await buildDatabase(native, kb.heads, {
       ignoreCase: options.ignoreCase ?? true,
       cacheDir: resolveCacheDir(options.cacheDir),
       portable: options.portable ?? false,
