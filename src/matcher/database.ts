@@ -138,7 +138,8 @@ async function readContainer<H extends { key: string }>(file: string, key: strin
 
 function deserialize(native: NativeBinding, bytes: Buffer): NativeDatabase | string {
   try {
-    return native.deserialize(Buffer.from(bytes));
+    // No copy: hs_deserialize_database copies into memory of its own (aligned); its input need not be.
+    return native.deserialize(bytes);
   } catch (err) {
     return `libhs rejected the database (${(err as { code?: string }).code ?? (err as Error).message})`;
   }
