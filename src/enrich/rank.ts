@@ -92,17 +92,24 @@ export class SuffixAutomaton {
   }
 }
 
+/** Per record, built on first use: most records never match anything in a given stream. */
 export interface SignatureIndex {
   strength: StrengthScorer;
-  lower: string[];
-  tokens: string[][];
-  /** Built on first use: most records never match anything in a given stream. */
+  kb: KnowledgeBase;
+  /** The signature, lower-cased. */
+  lower: (string | undefined)[];
+  /** Its tokens (TOKEN). */
+  tokens: (string[] | undefined)[];
   automata: (SuffixAutomaton | undefined)[];
 }
 
 export function buildSignatureIndex(kb: KnowledgeBase): SignatureIndex {
-  const lower = kb.heads.map((r) => r.signature.toLowerCase());
-  return { strength: new StrengthIndex(kb), lower, tokens: lower.map((s) => s.match(TOKEN) ?? []), automata: new Array<SuffixAutomaton | undefined>(lower.length) };
+  const n = kb.size;
+  return { strength: new StrengthIndex(kb), kb, lower: new Array<string | undefined>(n), tokens: new Array<string[] | undefined>(n), automata: new Array<SuffixAutomaton | undefined>(n) };
+}
+
+function lowerOf(index: SignatureIndex, i: number): string {
+  return (index.lower[i] ??= index.kb.heads[i]!.signature.toLowerCase());
 }
 
 /** Reference O(|a|·|b|) longest common substring, kept to check the automaton against. */
@@ -125,14 +132,14 @@ export function longestCommonSubstring(a: string, b: string): number {
 function automatonFor(index: SignatureIndex, i: number): SuffixAutomaton {
   let a = index.automata[i];
   if (!a) {
-    a = new SuffixAutomaton(index.lower[i]!);
+    a = new SuffixAutomaton(lowerOf(index, i));
     index.automata[i] = a;
   }
   return a;
 }
 
 export function scoreMatch(index: SignatureIndex, record: number, textLower: string, textTokens: ReadonlySet<string>): number {
-  const sigTokens = index.tokens[record]!;
+  const sigTokens = (index.tokens[record] ??= lowerOf(index, record).match(TOKEN) ?? []);
   let present = 0;
   for (const t of sigTokens) if (textTokens.has(t)) present++;
   const missing = sigTokens.length - present;

@@ -24,7 +24,8 @@
  *   word few records use (`crashloopbackoff`, `sorry`, `ECONNREFUSED`) weighs much. It needs no corpus
  *   but the KB, so it means the same on any user's logs.
  *
- * Pure: depends on the KB only; no clock, no I/O. Forms are built per record on first use.
+ * Pure: depends on the KB only; no clock, no I/O. The word weights are counted on the first strength
+ * asked for (a run that matches nothing never needs them); forms are built per record on first use.
  */
 import type { KnowledgeBase } from '../kb/index.js';
 import { parsePyRegex, type Node } from '../matcher/pyregex.js';
@@ -141,14 +142,23 @@ export interface StrengthScorer {
 }
 
 export class StrengthIndex implements StrengthScorer {
-  private readonly df = new Map<string, number>();
+  private documentFrequency: Map<string, number> | null = null;
   private readonly n: number;
   private readonly forms: (Form[] | undefined)[];
 
   constructor(private readonly kb: KnowledgeBase) {
     this.n = kb.size;
-    for (const r of kb.heads) for (const w of fixedWords(r.signature)) this.df.set(w, (this.df.get(w) ?? 0) + 1);
     this.forms = new Array<Form[] | undefined>(this.n);
+  }
+
+  /** How many of the KB's signatures have each fixed word. */
+  private get df(): Map<string, number> {
+    if (this.documentFrequency === null) {
+      const df = new Map<string, number>();
+      for (const r of this.kb.heads) for (const w of fixedWords(r.signature)) df.set(w, (df.get(w) ?? 0) + 1);
+      this.documentFrequency = df;
+    }
+    return this.documentFrequency;
   }
 
   /** The inverse document frequency of a word over the KB's signatures. */
