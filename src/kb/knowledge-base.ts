@@ -4,6 +4,7 @@ import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { LoadedRecord } from './load.js';
 import { workaroundIds } from './ids.js';
 import type { KbRecord } from './record.js';
+import { fixedWords } from './words.js';
 
 /** JSON with object keys sorted, so the content hash does not depend on key order. */
 function canonicalJson(value: unknown): string {
@@ -38,6 +39,8 @@ export interface LazyKnowledgeBaseState {
   heads: RecordHead[];
   /** The full record `index`, whose head is `heads[index]`. */
   load(index: number): KbRecord;
+  /** Each signature's `fixedWords`, when the snapshot kept them. */
+  signatureWords?: string[][];
   sources: { file: string; line: number }[];
   version: string;
 }
@@ -54,6 +57,7 @@ export class KnowledgeBase {
   private readonly load: ((index: number) => KbRecord) | null;
   private all: readonly KbRecord[] | null = null;
   private readonly workaroundIdCache: (string[] | undefined)[];
+  private readonly signatureWordCache: (readonly string[] | undefined)[];
 
   constructor(loaded: readonly LoadedRecord[] | KnowledgeBaseState | LazyKnowledgeBaseState) {
     if ('load' in loaded) {
@@ -63,6 +67,7 @@ export class KnowledgeBase {
       this.version = loaded.version;
       this.load = loaded.load;
       this.full = new Array<KbRecord | undefined>(loaded.heads.length);
+      this.signatureWordCache = loaded.signatureWords?.length === loaded.heads.length ? loaded.signatureWords : new Array<string[] | undefined>(loaded.heads.length);
     } else {
       let records: readonly KbRecord[];
       if (!Array.isArray(loaded)) {
@@ -84,6 +89,7 @@ export class KnowledgeBase {
       this.full = [...records];
       this.all = records;
       this.load = null;
+      this.signatureWordCache = new Array<string[] | undefined>(records.length);
     }
     this.byId = new Map(this.heads.map((r, i) => [r.id, i]));
     this.workaroundIdCache = new Array<string[] | undefined>(this.heads.length);
@@ -122,6 +128,11 @@ export class KnowledgeBase {
   get(id: string): KbRecord | undefined {
     const i = this.byId.get(id);
     return i === undefined ? undefined : this.record(i);
+  }
+
+  /** The fixed words of record `index`'s signature (words.ts). */
+  signatureWords(index: number): readonly string[] {
+    return (this.signatureWordCache[index] ??= fixedWords(this.heads[index]!.signature));
   }
 
   workaroundIds(index: number): readonly string[] {

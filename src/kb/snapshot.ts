@@ -5,7 +5,8 @@
  * Anything that does not check out is ignored and rebuilt, never trusted.
  *
  * The file: one line of JSON (key, version, problems, dropped, sources, each record's head — the
- * fields matching and ranking read of every record — and where each record's JSON starts), then every
+ * fields matching and ranking read of every record —, its signature's fixed words (the ranking's word
+ * weights are counted from them) and where each record's JSON starts), then every
  * full record's JSON, back to back. A start parses the line only; a record's JSON is parsed when it
  * is first asked for (an event's root cause, workarounds…): 90% of the bytes are fields that only
  * matched records show, and most records match nothing in a given run.
@@ -18,10 +19,11 @@ import { ErrorCodes, LogsiftError, type ErrorCode } from '../errors.js';
 import { listRecordFiles } from './files.js';
 import { HEAD_FIELDS, KnowledgeBase, type RecordHead } from './knowledge-base.js';
 import type { KbRecord } from './record.js';
+import { WORDS_VERSION } from './words.js';
 import type { KbFilterSpec } from './filter.js';
 import type { LoadOptions } from './load.js';
 
-const SNAPSHOT_VERSION = 'logsift-kb-snapshot-3';
+const SNAPSHOT_VERSION = `logsift-kb-snapshot-3 words-${WORDS_VERSION}`;
 
 interface SkippedProblem {
   code: string;
@@ -45,6 +47,8 @@ interface SnapshotHeader {
   dropped: SnapshotDropped[];
   sources: { file: string; line: number }[];
   heads: RecordHead[];
+  /** Each signature's fixed words (words.ts): the word weights of the ranking are counted from them. */
+  words: string[][];
   /** Record i's JSON is bytes offsets[i] to offsets[i + 1] after the first line. */
   offsets: number[];
 }
@@ -95,6 +99,8 @@ async function readSnapshot(file: string, key: string): Promise<{ header: Snapsh
     typeof h.version !== 'string' ||
     !Array.isArray(h.sources) ||
     h.sources.length !== n ||
+    !Array.isArray(h.words) ||
+    h.words.length !== n ||
     !Array.isArray(h.problems) ||
     !Array.isArray(h.dropped) ||
     !Array.isArray(h.offsets) ||
@@ -148,7 +154,7 @@ export async function loadKnowledgeBaseCached(
         (p) => new LogsiftError(p.code as ErrorCode, p.message, { ...(p.file !== undefined ? { file: p.file } : {}), ...(p.line !== undefined ? { line: p.line } : {}), ...(p.field !== undefined ? { field: p.field } : {}) }),
       );
       onEvent?.({ type: 'kb-cache-hit', ms: performance.now() - started });
-      const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(file, header, body, i) });
+      const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(file, header, body, i), signatureWords: header.words });
       return { kb, problems, dropped: header.dropped };
     }
     onEvent?.({ type: 'kb-cache-miss', reason: hit });
@@ -167,6 +173,7 @@ export async function loadKnowledgeBaseCached(
       dropped,
       sources: [...loaded.kb.sources],
       heads: loaded.kb.records.map(headOf),
+      words: loaded.kb.heads.map((_, i) => [...loaded.kb.signatureWords(i)]),
       offsets,
     };
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;

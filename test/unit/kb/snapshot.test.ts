@@ -36,6 +36,8 @@ describe('KB snapshot (cached start)', () => {
       expect(kb.heads.map((h) => h.id)).toEqual(['a', 'b']);
       expect(kb.record(1)).toEqual(fresh.records[1]);
       expect(kb.get('b')).toEqual(fresh.records[1]);
+      expect(kb.signatureWords(1)).toEqual(fresh.signatureWords(1));
+      expect(kb.signatureWords(1)).toEqual(['sig', 'b']);
     }
   });
 
