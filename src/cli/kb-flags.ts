@@ -49,6 +49,8 @@ export function kbLoadOptions(values: KbLoadFlagValues, extra: Partial<LoadKbOpt
     allowInvalid: values['allow-invalid-records'] ?? false,
     matcher: {
       ignoreCase: !values['case-sensitive'],
+      // One-shot commands: the exact engine's worker starts when a line first needs it, if ever.
+      prewarm: false,
       ...(values['no-cache'] ? { cacheDir: null } : values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
     },
     filter: filterFromFlags(values),

@@ -149,7 +149,7 @@ export async function runScan(
     matched += r.primaries.length;
     const primaries: MatchedSignature[] = [];
     for (const p of r.primaries) {
-      const record = enricher.kb.records[p]!;
+      const record = enricher.kb.heads[p]!;
       primaries.push(record);
       counts.set(record.id, (counts.get(record.id) ?? 0) + 1);
     }

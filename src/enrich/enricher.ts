@@ -101,12 +101,12 @@ export class EnrichedMessage {
 
   /** Primary record id, or null. */
   get signatureId(): string | null {
-    return this.primary ? this.enricher.kb.records[this.primary.index]!.id : null;
+    return this.primary ? this.enricher.kb.heads[this.primary.index]!.id : null;
   }
 
   /** Record ids of every match, primary first (the event's `matches`). */
   get matchIds(): string[] {
-    return this.ranked.map((m) => this.enricher.kb.records[m.index]!.id);
+    return this.ranked.map((m) => this.enricher.kb.heads[m.index]!.id);
   }
 
   get event(): LogsiftEvent {
@@ -161,7 +161,7 @@ export class Enricher {
   rankText(text: string): RankedMatch[] {
     const scan = this.matcher.scanChecked([text]);
     const undecided = scan.timeouts.get(0);
-    if (undecided) throw new ExactBudgetError(undecided.map((i) => this.kb.records[i]!.id), this.matcher.exact.budgetMs);
+    if (undecided) throw new ExactBudgetError(undecided.map((i) => this.kb.heads[i]!.id), this.matcher.exact.budgetMs);
     return this.rank(text, scan.matches[0]!);
   }
 
@@ -239,7 +239,7 @@ export class Enricher {
 
   private scanOutcome(matches: readonly number[], undecided: readonly number[] | undefined): { matches: readonly number[] } | { code: PoisonCode; detail: string } {
     if (!undecided) return { matches };
-    return { code: ErrorCodes.CONFIRM_TIMEOUT, detail: new ExactBudgetError(undecided.map((i) => this.kb.records[i]!.id), this.matcher.exact.budgetMs).message };
+    return { code: ErrorCodes.CONFIRM_TIMEOUT, detail: new ExactBudgetError(undecided.map((i) => this.kb.heads[i]!.id), this.matcher.exact.budgetMs).message };
   }
 
   /** Convenience for tests and tools: texts (already decoded) in, enriched messages out; poison throws. */

@@ -65,13 +65,13 @@ export const NO_LOG: unique symbol = Symbol('no log');
  */
 export function buildEvent(ranked: readonly RankedMatch[], hasPrimary: boolean, kb: KnowledgeBase, source: EventSource, log: unknown, context?: EventContext): LogsiftEvent {
   const primary = hasPrimary && ranked.length > 0 ? ranked[0]!.index : -1;
-  const record = primary >= 0 ? kb.records[primary]! : undefined;
+  const record = primary >= 0 ? kb.record(primary) : undefined;
   return {
     schema: EVENT_SCHEMA,
     signature_id: record?.id ?? null,
     signature: record?.signature ?? null,
     strength: record ? ranked[0]!.strength : null,
-    matches: ranked.map((m) => kb.records[m.index]!.id),
+    matches: ranked.map((m) => kb.heads[m.index]!.id),
     match_strengths: ranked.map((m) => m.strength),
     root_cause: record?.root_cause ?? null,
     workaround_ids: record ? [...kb.workaroundIds(primary)] : [],
@@ -104,7 +104,7 @@ export class EventEncoder {
   constructor(private readonly kb: KnowledgeBase) {
     this.head = new Array<string | undefined>(kb.size);
     this.tail = new Array<string | undefined>(kb.size);
-    this.ids = kb.records.map((r) => JSON.stringify(r.id));
+    this.ids = kb.heads.map((r) => JSON.stringify(r.id));
     this.noMatchTail = this.fragments(-1)[1];
   }
 

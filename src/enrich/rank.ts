@@ -123,17 +123,24 @@ export class SuffixAutomaton {
   }
 }
 
+/** Per record, built on first use: most records never match anything in a given stream. */
 export interface SignatureIndex {
   strength: StrengthScorer;
-  lower: string[];
-  tokens: string[][];
-  /** Built on first use: most records never match anything in a given stream. */
+  kb: KnowledgeBase;
+  /** The signature, lower-cased. */
+  lower: (string | undefined)[];
+  /** Its tokens (TOKEN). */
+  tokens: (string[] | undefined)[];
   automata: (SuffixAutomaton | undefined)[];
 }
 
 export function buildSignatureIndex(kb: KnowledgeBase): SignatureIndex {
-  const lower = kb.records.map((r) => r.signature.toLowerCase());
-  return { strength: new StrengthIndex(kb), lower, tokens: lower.map((s) => s.match(TOKEN) ?? []), automata: new Array<SuffixAutomaton | undefined>(lower.length) };
+  const n = kb.size;
+  return { strength: new StrengthIndex(kb), kb, lower: new Array<string | undefined>(n), tokens: new Array<string[] | undefined>(n), automata: new Array<SuffixAutomaton | undefined>(n) };
+}
+
+function lowerOf(index: SignatureIndex, i: number): string {
+  return (index.lower[i] ??= index.kb.heads[i]!.signature.toLowerCase());
 }
 
 /** Reference O(|a|·|b|) longest common substring, kept to check the automaton against. */
@@ -156,14 +163,14 @@ export function longestCommonSubstring(a: string, b: string): number {
 function automatonFor(index: SignatureIndex, i: number): SuffixAutomaton {
   let a = index.automata[i];
   if (!a) {
-    a = new SuffixAutomaton(index.lower[i]!);
+    a = new SuffixAutomaton(lowerOf(index, i));
     index.automata[i] = a;
   }
   return a;
 }
 
 export function scoreMatch(index: SignatureIndex, record: number, textLower: string, textTokens: ReadonlySet<string>): number {
-  const sigTokens = index.tokens[record]!;
+  const sigTokens = (index.tokens[record] ??= lowerOf(index, record).match(TOKEN) ?? []);
   let present = 0;
   for (const t of sigTokens) if (textTokens.has(t)) present++;
   const missing = sigTokens.length - present;
@@ -190,7 +197,7 @@ export function rankMatches(
     // No primary either way: strength order, then id, without the scores and the exact-engine spans.
     return matches
       .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
-      .sort((a, b) => b.strength - a.strength || (kb.records[a.index]!.id < kb.records[b.index]!.id ? -1 : 1));
+      .sort((a, b) => b.strength - a.strength || (kb.heads[a.index]!.id < kb.heads[b.index]!.id ? -1 : 1));
   }
   const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
   const textTokens = new Set(textLower.match(TOKEN) ?? []);
@@ -198,7 +205,7 @@ export function rankMatches(
     index: i,
     strength: strengths[k]!,
     score: scoreMatch(index, i, textLower, textTokens),
-    confidence: kb.records[i]!.confidence ?? 0,
+    confidence: kb.heads[i]!.confidence ?? 0,
     span: -1,
   }));
   ranked.sort((a, b) => {
@@ -208,8 +215,8 @@ export function rankMatches(
     if (a.span < 0) a.span = span(a.index);
     if (b.span < 0) b.span = span(b.index);
     if (a.span !== b.span) return b.span - a.span;
-    const ida = kb.records[a.index]!.id;
-    const idb = kb.records[b.index]!.id;
+    const ida = kb.heads[a.index]!.id;
+    const idb = kb.heads[b.index]!.id;
     return ida < idb ? -1 : ida > idb ? 1 : 0;
   });
   return ranked.map(({ index, strength, score }) => ({ index, strength, score }));

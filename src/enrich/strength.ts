@@ -24,9 +24,11 @@
  *   word few records use (`crashloopbackoff`, `sorry`, `ECONNREFUSED`) weighs much. It needs no corpus
  *   but the KB, so it means the same on any user's logs.
  *
- * Pure: depends on the KB only; no clock, no I/O. Forms are built per record on first use.
+ * Pure: depends on the KB only; no clock, no I/O. The word weights are counted on the first strength
+ * asked for (a run that matches nothing never needs them); forms are built per record on first use.
  */
 import type { KnowledgeBase } from '../kb/index.js';
+import { VARIABLE, WORD, fixedWords, words } from '../kb/words.js';
 import { parsePyRegex, type Node } from '../matcher/pyregex.js';
 
 /** Regex alternatives with fewer fixed words (of {@link MIN_PHRASE_WORD_CHARS}+ characters) are not signature forms. */
@@ -43,40 +45,10 @@ export function isCompoundIdentifier(word: string): boolean {
   if (word.split('_').filter((p) => /\p{L}/u.test(p)).length >= MIN_IDENTIFIER_PARTS) return true;
   return /\p{Ll}/u.test(word) && /\p{Lu}/u.test(word) && (word.match(HUMP) ?? []).length >= MIN_IDENTIFIER_PARTS;
 }
+export { fixedWords, words };
+
 /** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
 export const MAX_STRENGTH_TEXT_CHARS = 16_384;
-
-const WORD = /[\p{L}\p{N}_]+/gu;
-
-/**
- * Variable parts of a signature: cut out before its words are taken. Order matters: URLs and quoted
- * names before paths, addresses before plain numbers.
- */
-const VARIABLE = new RegExp(
-  [
-    String.raw`[a-z][a-z0-9+.-]*://\S+`, // URL
-    String.raw`'[^'\n]{0,80}'|"[^"\n]{0,80}"|\x60[^\x60\n]{0,80}\x60`, // quoted name
-    String.raw`\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b`, // IPv4[:port]
-    String.raw`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`, // UUID
-    String.raw`\b0x[0-9a-f]+\b`, // hex literal
-    String.raw`(?:[a-z]:)?(?:[\\/][\w.@-]+){2,}[\\/]?`, // path
-    String.raw`\b(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|h|m|s|d)){2,}\b`, // compound duration: 5m0s, 1h30m
-    String.raw`\b\d+(?:\.\d+)?(?:ms|us|ns|s|m|h|d|kb|mb|gb|kib|mib|gib|b|%)?\b`, // number, duration, size
-  ].join('|'),
-  'giu',
-);
-
-/** Lower-cased words of a text. */
-export function words(text: string): string[] {
-  return text.toLowerCase().match(WORD) ?? [];
-}
-
-/** The fixed words of a signature-like text: variable parts cut out, pure numbers dropped. */
-export function fixedWords(text: string): string[] {
-  const out: string[] = [];
-  for (const w of words(text.replace(VARIABLE, ' '))) if (!/^\p{N}+$/u.test(w)) out.push(w);
-  return [...new Set(out)];
-}
 
 /** The message side: its words as a set, computed once per message and shared by all its matches. */
 export function messageWords(text: string): ReadonlySet<string> {
@@ -141,14 +113,23 @@ export interface StrengthScorer {
 }
 
 export class StrengthIndex implements StrengthScorer {
-  private readonly df = new Map<string, number>();
+  private documentFrequency: Map<string, number> | null = null;
   private readonly n: number;
   private readonly forms: (Form[] | undefined)[];
 
   constructor(private readonly kb: KnowledgeBase) {
-    this.n = kb.records.length;
-    for (const r of kb.records) for (const w of fixedWords(r.signature)) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+    this.n = kb.size;
     this.forms = new Array<Form[] | undefined>(this.n);
+  }
+
+  /** How many of the KB's signatures have each fixed word. */
+  private get df(): Map<string, number> {
+    if (this.documentFrequency === null) {
+      const df = new Map<string, number>();
+      for (let i = 0; i < this.n; i++) for (const w of this.kb.signatureWords(i)) df.set(w, (df.get(w) ?? 0) + 1);
+      this.documentFrequency = df;
+    }
+    return this.documentFrequency;
   }
 
   /** The inverse document frequency of a word over the KB's signatures. */
@@ -167,9 +148,9 @@ export class StrengthIndex implements StrengthScorer {
   formsOf(index: number): readonly Form[] {
     let forms = this.forms[index];
     if (!forms) {
-      const record = this.kb.records[index]!;
+      const record = this.kb.heads[index]!;
       forms = [];
-      const sig = fixedWords(record.signature);
+      const sig = this.kb.signatureWords(index);
       if (sig.length > 0) forms.push(this.form(sig));
       for (const alt of regexAlternativeLiterals(record.regex)) {
         const ws = fixedWords(alt);

@@ -1,6 +1,6 @@
 export { canonToRecord, isCanon } from './canon.js';
 export { FILTER_FIELDS, KbFilter, NOT_INCLUDED, filterReport, filterTermProblem, parseFilterTerm, type DroppedRecord, type FilterTerm, type KbFilterSpec } from './filter.js';
-export { KnowledgeBase } from './knowledge-base.js';
+export { KnowledgeBase, type RecordHead } from './knowledge-base.js';
 export { loadRecords, parseRecordText, type LoadedRecord, type LoadOptions, type LoadResult } from './load.js';
 export { checkRedos, checkRedosAsync, type RedosInput, type RedosOptions, type RedosReport } from './redos.js';
 export { RecordSchema, deadEndIds, workaroundIds, type DeadEnd, type KbRecord, type Workaround } from './record.js';

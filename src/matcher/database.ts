@@ -24,9 +24,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { ErrorCodes, LogsiftError } from '../errors.js';
-import type { KbRecord } from '../kb/index.js';
 import { PORTABLE_PLATFORM, type NativeBinding, type NativeDatabase, type NativePattern } from './native.js';
-import { demoteAfterCompileFailure, planPatterns, unicodeOnly, type PlannedPattern } from './plan.js';
+import { demoteAfterCompileFailure, planPatterns, unicodeOnly, type PatternSource, type PlannedPattern } from './plan.js';
 
 /** Bump when translation or flag policy changes, so old cache files are not reused. */
 const LOGIC_VERSION = 'logsift-plan-6';
@@ -97,7 +96,7 @@ interface UnicodeHeader {
   parts: { ids: number[]; bytes: number }[];
 }
 
-export function cacheKey(native: NativeBinding, records: readonly KbRecord[], ignoreCase: boolean, portable = false): string {
+export function cacheKey(native: NativeBinding, records: readonly PatternSource[], ignoreCase: boolean, portable = false): string {
   const h = createHash('sha256');
   const platform = portable ? { portable: PORTABLE_PLATFORM } : native.platform();
   h.update(`${LOGIC_VERSION}\n${native.version}\n${JSON.stringify(platform)}\n${ignoreCase}\n`);
@@ -139,13 +138,14 @@ async function readContainer<H extends { key: string }>(file: string, key: strin
 
 function deserialize(native: NativeBinding, bytes: Buffer): NativeDatabase | string {
   try {
-    return native.deserialize(Buffer.from(bytes));
+    // No copy: hs_deserialize_database copies into memory of its own (aligned); its input need not be.
+    return native.deserialize(bytes);
   } catch (err) {
     return `libhs rejected the database (${(err as { code?: string }).code ?? (err as Error).message})`;
   }
 }
 
-async function readAsciiCache(native: NativeBinding, file: string, key: string, records: readonly KbRecord[]): Promise<{ plan: PlannedPattern[]; db: NativeDatabase | null } | string> {
+async function readAsciiCache(native: NativeBinding, file: string, key: string, records: readonly PatternSource[]): Promise<{ plan: PlannedPattern[]; db: NativeDatabase | null } | string> {
   const c = await readContainer<AsciiHeader>(file, key);
   if (typeof c === 'string') return c;
   const { header, body } = c;
@@ -301,7 +301,7 @@ function slimPlan(plan: readonly PlannedPattern[]): PlannedPattern[] {
   );
 }
 
-export async function buildDatabase(native: NativeBinding, records: readonly KbRecord[], options: BuildOptions): Promise<BuiltDatabase> {
+export async function buildDatabase(native: NativeBinding, records: readonly PatternSource[], options: BuildOptions): Promise<BuiltDatabase> {
   const portable = options.portable ?? false;
   let key = cacheKey(native, records, options.ignoreCase, portable);
   const asciiFile = options.cacheDir ? cacheFile(options.cacheDir, key) : null;

@@ -148,7 +148,10 @@ export class ExactEngine {
   private readonly linear: Uint8Array;
   private readonly sources: ([string, string] | null)[];
   private current: RunningWorker | null = null;
-  /** A booted stand-by: a timeout swaps it in, so the next message does not wait for a boot. */
+  /**
+   * A booted stand-by: a timeout swaps it in, so the next message does not wait for a boot. Started
+   * with the worker by `prewarm`; otherwise by the first timeout (a run without one never boots it).
+   */
   private spare: RunningWorker | null = null;
   /** Workers terminated on a timeout since creation (observability and tests). */
   restarts = 0;
@@ -177,6 +180,11 @@ export class ExactEngine {
         return;
       }
     }
+  }
+
+  /** Worker threads running or booting: the worker and the stand-by (observability and tests). */
+  get workers(): number {
+    return (this.current ? 1 : 0) + (this.spare ? 1 : 0);
   }
 
   /** Whether record `index` runs inline (linear by construction) rather than in the worker. */
@@ -286,12 +294,10 @@ export class ExactEngine {
   }
 
   private ready(): RunningWorker {
-    if (!this.current) {
-      this.current = this.spawn();
-      this.spare ??= this.spawn();
-    }
+    this.current ??= this.spawn();
     const w = this.current;
-    // Blocks only at first use, or after two timeouts in quick succession (the stand-by still booting).
+    // Blocks only at first use, after a timeout with no stand-by, or after two timeouts in quick
+    // succession (the stand-by still booting).
     if (Atomics.load(w.ctrl, READY) === 0 && Atomics.wait(w.ctrl, READY, 0, BOOT_TIMEOUT_MS) === 'timed-out') {
       this.close();
       throw new LogsiftError(ErrorCodes.SCAN_FAILED, `exact-engine worker did not start within ${BOOT_TIMEOUT_MS} ms`, { retriable: true });

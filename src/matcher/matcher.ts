@@ -39,6 +39,13 @@ export interface MatcherOptions {
   unicode?: UnicodeMode;
   /** Compiles at once. Default: the available cores. */
   parallelism?: number;
+  /**
+   * Starts the exact engine's worker (and its stand-by) at creation, so that they boot while the
+   * caller goes on (a daemon: the first message that needs them does not wait). false: they start at
+   * their first use, as a one-shot command wants: a run that never needs them never boots two threads
+   * (tens of milliseconds of CPU each, on the cores the start-up needs). Default true.
+   */
+  prewarm?: boolean;
 }
 
 /** A batch's matches, and the messages whose exact-engine work ran out of budget. */
@@ -121,12 +128,13 @@ export class Matcher {
     info: MatcherInfo,
     private readonly native: NativeBinding,
     exactBudgetMs: number,
+    prewarm: boolean,
   ) {
     this.plan = plan;
     this.scanner = scanner;
     this.info = info;
     this.exact = new ExactEngine(plan, exactBudgetMs);
-    this.exact.prewarm();
+    if (prewarm) this.exact.prewarm();
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
@@ -141,7 +149,7 @@ export class Matcher {
   }
 
   static async create(kb: KnowledgeBase, options: MatcherOptions = {}, native: NativeBinding = loadNative()): Promise<Matcher> {
-    const built = await buildDatabase(native, kb.records, {
+    const built = await buildDatabase(native, kb.heads, {
       ignoreCase: options.ignoreCase ?? true,
       cacheDir: resolveCacheDir(options.cacheDir),
       portable: options.portable ?? false,
@@ -163,6 +171,7 @@ export class Matcher {
       },
       native,
       options.exactBudgetMs ?? DEFAULT_EXACT_BUDGET_MS,
+      options.prewarm ?? true,
     );
     if (built.unicode) m.attachParts(built.unicode);
     const pending = built.unicodePending;

@@ -11,6 +11,9 @@ import type { KbRecord } from '../kb/index.js';
 import { HsFlags, type NativeBinding, type NativePattern } from './native.js';
 import { PyRegexSyntaxError, translatePyRegex, type PyRegexFeatures } from './pyregex.js';
 
+/** What planning and the database cache key read of a record. */
+export type PatternSource = Pick<KbRecord, 'id' | 'regex'>;
+
 export type CompileClass = 'native' | 'prefilter' | 'fallback' | 'rejected';
 
 export interface PlannedPattern {
@@ -56,7 +59,7 @@ const EMPTY_MATCH = /empty/i;
 
 export async function planPatterns(
   native: NativeBinding,
-  records: readonly KbRecord[],
+  records: readonly PatternSource[],
   options: PlanOptions,
 ): Promise<PlannedPattern[]> {
   const planned: PlannedPattern[] = [];

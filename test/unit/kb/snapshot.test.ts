@@ -1,4 +1,4 @@
-import { readdir, writeFile, utimes } from 'node:fs/promises';
+import { readFile, readdir, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -33,7 +33,28 @@ describe('KB snapshot (cached start)', () => {
       expect(kb.sources).toEqual(fresh.sources);
       expect(kb.indexOf('b')).toBe(1);
       expect(kb.workaroundIds(0)).toEqual(['a#w1']);
+      expect(kb.heads.map((h) => h.id)).toEqual(['a', 'b']);
+      expect(kb.record(1)).toEqual(fresh.records[1]);
+      expect(kb.get('b')).toEqual(fresh.records[1]);
+      expect(kb.signatureWords(1)).toEqual(fresh.signatureWords(1));
+      expect(kb.signatureWords(1)).toEqual(['sig', 'b']);
     }
+  });
+
+  it('parses a record only when it is asked for, and says so when that record is damaged', async () => {
+    const { cache, events, load } = await setup();
+    await load();
+    const [file] = (await readdir(cache)).filter((f) => f.startsWith('kb-'));
+    const path = join(cache, file!);
+    // Same length, record "b"'s id changed: the header still checks out, record "b" does not.
+    const text = await readFile(path, 'utf8');
+    const at = text.lastIndexOf('{"id":"b"');
+    await writeFile(path, `${text.slice(0, at)}{"id":"x"${text.slice(at + 9)}`);
+    const { kb } = await load();
+    expect(events).toEqual(['kb-cache-miss', 'kb-cache-hit']);
+    expect(kb.heads[1]).toMatchObject({ id: 'b', signature: 'sig b', regex: 'b failed', domain: 'd', category: 'c' });
+    expect(kb.record(0).id).toBe('a');
+    expect(() => kb.record(1)).toThrow(expect.objectContaining({ code: 'LOGSIFT_KB_READ', file: path }));
   });
 
   it('notices a changed file (content, size or mtime) and loads it again', async () => {
@@ -72,6 +93,12 @@ describe('KB snapshot (cached start)', () => {
     expect((await load()).kb.size).toBe(2);
     await writeFile(join(cache, file!), 'not json');
     expect((await load()).kb.size).toBe(2);
-    expect(events).toEqual(['kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss']);
+    await writeFile(join(cache, file!), 'null\n');
+    expect((await load()).kb.size).toBe(2);
+    // Truncated: the records' bytes do not add up to what the header says.
+    const whole = await readFile(join(cache, file!));
+    await writeFile(join(cache, file!), whole.subarray(0, whole.length - 1));
+    expect((await load()).kb.record(1).id).toBe('b');
+    expect(events).toEqual(['kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss', 'kb-cache-miss']);
   });
 });

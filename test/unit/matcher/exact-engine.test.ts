@@ -19,6 +19,7 @@ describe('ExactEngine', () => {
       expect(e.span(1, 'exit code=137')).toEqual([5, 13]);
       expect(e.span(2, 'a plain literal')).toEqual([2, 15]);
       expect(e.restarts).toBe(0);
+      expect(e.workers).toBe(1);
     } finally {
       e.close();
     }
@@ -42,7 +43,9 @@ describe('ExactEngine', () => {
         { matched: [0], undecided: null },
       ]);
       expect(e.restarts).toBe(2);
-      expect.assertions(4);
+      // No stand-by until the first timeout (no prewarm); one from then on.
+      expect(e.workers).toBe(2);
+      expect.assertions(5);
       try {
         e.span(0, EVIL);
       } catch (err) {

@@ -47,6 +47,22 @@ describe('Matcher compile classes', () => {
       ['c-lookbehind'],
     ]);
   });
+
+  it('starts the exact engine and its stand-by at creation, or with prewarm: false the engine alone at its first use', async () => {
+    const warm = await Matcher.create(kb, { cacheDir: null });
+    const lazy = await Matcher.create(kb, { cacheDir: null, prewarm: false });
+    try {
+      expect(warm.exact.workers).toBe(2);
+      expect(lazy.exact.workers).toBe(0);
+      expect(ids(lazy, kb, ['nothing here', 'disk full'])).toEqual([[], ['a-native']]);
+      expect(lazy.exact.workers).toBe(0);
+      expect(ids(lazy, kb, ['the "secret" is out'])).toEqual([['b-prefilter']]);
+      expect(lazy.exact.workers).toBe(1);
+    } finally {
+      warm.close();
+      lazy.close();
+    }
+  });
 });
 
 describe('Matcher semantics', () => {
