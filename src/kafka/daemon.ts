@@ -307,7 +307,7 @@ export class Daemon {
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
         // Records, not indexes: a SIGHUP may install another KB before this report is counted.
-        primaries: result.items.filter((e) => e.matched).map((e) => kb.records[e.primary]!),
+        primaries: result.items.filter((e) => e.matched).map((e) => kb.heads[e.primary]!),
         primaryResources: result.items.filter((e) => e.matched).map((e) => e.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,

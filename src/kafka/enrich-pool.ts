@@ -140,7 +140,7 @@ export function unpackReply(reply: EnrichReply, kb: KnowledgeBase): EnrichedChun
       matched: (c[at + 2]! & FLAG_MATCHED) !== 0,
       weak: (c[at + 2]! & FLAG_WEAK) !== 0,
       primary,
-      signatureId: primary < 0 ? null : kb.records[primary]!.id,
+      signatureId: primary < 0 ? null : kb.heads[primary]!.id,
       value: c[at + 3]! < 0 ? null : values.subarray(c[at + 3]!, c[at + 4]!),
     };
     const resource = reply.resources[k];
