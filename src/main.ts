@@ -103,7 +103,14 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
     },
     onReplaced: (reason) => logger.error({ code: ErrorCodes.SCAN_FAILED, reason }, 'an enrichment worker died and was replaced; its chunks are retried'),
   });
-  if (!matcher.unicodeComplete) void matcher.unicodeReady.then(() => matcher.unicodeComplete && pool.attachUnicode(matcher.exportUnicode()));
+  if (!matcher.unicodeComplete) {
+    // A reload may have retired this pool and closed its matcher before the Unicode database is ready.
+    void matcher.unicodeReady
+      .then(() => {
+        if (!pool.closed && matcher.unicodeComplete) pool.attachUnicode(matcher.exportUnicode());
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'could not hand the Unicode database to the enrichment workers; the exact engine serves those messages'));
+  }
   logger.info({ workers, kb_version: enricher.kb.version }, 'enrichment workers ready');
   return { processor: pool, retire: () => pool.retire() };
 }

@@ -156,6 +156,8 @@ export class WorkerPool<J, R> {
       await slot.ready;
     } catch (err) {
       slot.busy--;
+      // A replacement that could not start is replaced again for the next job (the caller retries).
+      this.lost(slot, (err as Error).message);
       throw err;
     }
     const id = this.nextId++;

@@ -188,7 +188,11 @@ export class EnrichPool implements ChunkProcessor {
   }
 
   attachUnicode(parts: SerializedUnicodePart[]): void {
-    this.pool.attachUnicode(parts);
+    if (!this.retired) this.pool.attachUnicode(parts);
+  }
+
+  get closed(): boolean {
+    return this.retired;
   }
 
   /** Closes the workers once the chunks they are enriching are back (a reload installed another pool). */

@@ -32,6 +32,18 @@ describe('WorkerPool', () => {
     await expect(pool.run('d')).rejects.toThrow(/closed/);
   });
 
+  it('replaces a replacement that could not start, at the next job', async () => {
+    const plan = [false, true, false];
+    const pool = await WorkerPool.start<string, string>({ threads: 1, spawn: () => moduleWorker(WORKER, { fail: plan.shift() ?? false }), error });
+    try {
+      await expect(pool.run('exit')).rejects.toThrow(/exited with code 3/);
+      await expect(pool.run('a')).rejects.toThrow('test worker could not start: no KB');
+      expect(await pool.run('b')).toBe('B');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the start when a worker cannot build its state', async () => {
     await expect(WorkerPool.start<string, string>({ threads: 2, spawn: () => moduleWorker(WORKER, { fail: true }), error })).rejects.toThrow('test worker could not start: no KB');
   });
