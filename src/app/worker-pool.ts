@@ -52,6 +52,14 @@ export function moduleWorker(moduleUrl: URL, workerData: unknown): Worker {
   return new Worker(code, { eval: true, workerData });
 }
 
+/**
+ * The worker module `name` beside the module at `from` (its `import.meta.url`): `name.js` when compiled,
+ * `name.ts` when that module itself runs as TypeScript.
+ */
+export function siblingWorker(from: string, name: string, workerData: unknown): Worker {
+  return moduleWorker(new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from), workerData);
+}
+
 interface Slot {
   worker: Worker;
   busy: number;
@@ -93,10 +101,6 @@ export class WorkerPool<J, R> {
       throw err;
     }
     return pool;
-  }
-
-  get size(): number {
-    return this.slots.length;
   }
 
   private spawn(): Slot {
@@ -171,11 +175,6 @@ export class WorkerPool<J, R> {
   attachUnicode(parts: SerializedUnicodePart[]): void {
     this.unicode = parts;
     for (const s of this.slots) s.worker.postMessage({ type: 'unicode', parts } satisfies ToWorker<J>);
-  }
-
-  /** Jobs in flight. */
-  get busy(): number {
-    return this.pending.size;
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,8 @@ import type { KnowledgeBase } from '../kb/index.js';
 import { VARIABLE, WORD, fixedWords, words } from '../kb/words.js';
 import { parsePyRegex, type Node } from '../matcher/pyregex.js';
 
+export { fixedWords, words };
+
 /** Regex alternatives with fewer fixed words (of {@link MIN_PHRASE_WORD_CHARS}+ characters) are not signature forms. */
 export const MIN_PHRASE_WORDS = 4;
 /** `of`, `to`, or `ms` left of `\d+ms`, do not make a phrase. */
@@ -45,7 +47,6 @@ export function isCompoundIdentifier(word: string): boolean {
   if (word.split('_').filter((p) => /\p{L}/u.test(p)).length >= MIN_IDENTIFIER_PARTS) return true;
   return /\p{Ll}/u.test(word) && /\p{Lu}/u.test(word) && (word.match(HUMP) ?? []).length >= MIN_IDENTIFIER_PARTS;
 }
-export { fixedWords, words };
 
 /** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
 export const MAX_STRENGTH_TEXT_CHARS = 16_384;

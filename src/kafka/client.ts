@@ -1,11 +1,10 @@
 /** Builds the kafkajs client from the configuration; routes kafkajs logs into the injected logger. */
 import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
-
-import { Kafka, logLevel } from './kafkajs.js';
 import type { Logger } from 'pino';
 
 import { readSecretFile, type Config } from '../config/index.js';
 import { registerCodecs } from './codecs.js';
+import { Kafka, logLevel } from './kafkajs.js';
 
 const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

@@ -291,6 +291,7 @@ export class Daemon {
       for (const p of result.poison) {
         this.deps.logger.warn({ code: p.reason, topic: p.message.topic, partition: p.message.partition, offset: p.message.offset, detail: p.detail }, 'dead-lettered a poison message');
       }
+      const primaryItems = result.items.filter((e) => e.matched);
       const report = {
         topic: batch.topic,
         partition: batch.partition,
@@ -307,8 +308,8 @@ export class Daemon {
         totalSeconds: Number(process.hrtime.bigint() - t0) / 1e9,
         lag: Math.max(0, Number(highWatermark - BigInt(next))),
         // Records, not indexes: a SIGHUP may install another KB before this report is counted.
-        primaries: result.items.filter((e) => e.matched).map((e) => kb.heads[e.primary]!),
-        primaryResources: result.items.filter((e) => e.matched).map((e) => e.resource),
+        primaries: primaryItems.map((e) => kb.heads[e.primary]!),
+        primaryResources: primaryItems.map((e) => e.resource),
         dlqReasons: result.poison.map((p) => p.reason),
         traceId: span.spanContext().traceId,
       };

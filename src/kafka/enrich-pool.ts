@@ -7,7 +7,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 
-import { WorkerPool, moduleWorker, type EnricherInit } from '../app/worker-pool.js';
+import { WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
 import type { EventResource } from '../enrich/index.js';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
@@ -172,7 +172,7 @@ export class EnrichPool implements ChunkProcessor {
   ) {}
 
   static async start(kb: KnowledgeBase, options: EnrichPoolOptions): Promise<EnrichPool> {
-    const spawn = (): Worker => moduleWorker(new URL(import.meta.url.endsWith('.ts') ? './enrich-worker.ts' : './enrich-worker.js', import.meta.url), options.init);
+    const spawn = (): Worker => siblingWorker(import.meta.url, 'enrich-worker', options.init);
     const pool = await WorkerPool.start<EnrichJob, EnrichReply>({ threads: options.workers, spawn, error: poolError, ...(options.onReplaced ? { onReplaced: options.onReplaced } : {}) });
     return new EnrichPool(kb, pool);
   }

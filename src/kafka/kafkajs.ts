@@ -6,7 +6,7 @@
  * Its protocol encoder is given pooled buffers the same way (installPooledEncoder). Every runtime use
  * of kafkajs in logsift goes through this module; without the addon, kafkajs keeps its own checksum.
  */
-import { createRequire } from 'node:module';
+import { Module, createRequire } from 'node:module';
 
 import type * as KafkaJsModule from 'kafkajs';
 
@@ -28,7 +28,7 @@ export function installNativeCrc32c(): boolean {
   const path = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
   const cached = require.cache[path];
   if (cached) return cached.exports === crc32c;
-  const module = new (require('node:module') as { Module: new (id: string) => NodeJS.Module }).Module(path);
+  const module = new Module(path);
   Object.assign(module, { filename: path, loaded: true, exports: crc32c });
   require.cache[path] = module;
   return true;

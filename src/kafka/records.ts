@@ -296,7 +296,7 @@ function eventRecord(m: InputMessage, item: ChunkItem, topic: string, kbVersion:
 
 /**
  * Where a chunk's phase 1 runs: on this thread, or on enrichment workers (enrich-pool.ts). `kb` is the
- * knowledge base the chunks are enriched with (its records name the primaries).
+ * knowledge base the chunks are enriched with (its heads name the primaries).
  */
 export interface ChunkProcessor {
   readonly kb: KnowledgeBase;
