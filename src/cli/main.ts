@@ -173,7 +173,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   const share = summary.lines > 0 ? ((100 * summary.matched) / summary.lines).toFixed(1) : '0.0';
   io.err(
     `logsift: ${summary.lines} lines in ${summary.seconds.toFixed(2)} s (${rate} lines/s), ` +
-      `${summary.matched} matched (${share}%), ${summary.weak} only weakly (below --min-strength ${enricher.minStrength}), ${summary.errors} skipped; kb ${kb.version} (${kb.size} records)\n`,
+      `${summary.matched} matched (${share}%), ${summary.weak} only weakly (below --min-strength ${enricher.minStrength}, or ambiguous), ${summary.errors} skipped; kb ${kb.version} (${kb.size} records)\n`,
   );
   if (summary.top.length > 0) {
     io.err('logsift: top signatures:\n');

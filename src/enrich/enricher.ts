@@ -148,10 +148,15 @@ export class Enricher {
   }
 
   /** Ranked matches; the ranking's tie-break spans share one exact-engine budget per message. */
-  private rank(text: string, matches: readonly number[], orderWeak = true): RankedMatch[] {
+  /** `whole`: the whole message when `text` is only its message fields (a JSON log). */
+  private rank(text: string, matches: readonly number[], orderWeak = true, whole?: string): RankedMatch[] {
     if (matches.length === 0) return [];
     const deadline = performance.now() + this.matcher.exact.budgetMs;
-    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline), orderWeak ? undefined : { below: this.minStrength });
+    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline), {
+      minStrength: this.minStrength,
+      skipWeakRanking: !orderWeak,
+      ...(whole !== undefined ? { whole } : {}),
+    });
   }
 
   /**
@@ -206,7 +211,7 @@ export class Enricher {
       }
       let step: Step = 'rank';
       try {
-        const ranked = this.rank(l.text, s.matches, unmatchedEvents);
+        const ranked = this.rank(l.text, s.matches, unmatchedEvents, l.raw !== l.text ? l.raw : undefined);
         step = 'encode';
         const strong = primaryOf(ranked, this.minStrength) !== null;
         const logJson = this.logBounds === null || (!unmatchedEvents && !strong) ? '' : l.json ? boundedJsonOf(l.log, l.raw, this.logBounds) : boundedJson(l.raw, this.logBounds);

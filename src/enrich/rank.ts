@@ -12,13 +12,20 @@
  * test/unit/matcher/agreement.test.ts.
  */
 import type { KnowledgeBase } from '../kb/index.js';
-import { StrengthIndex, type StrengthScorer } from './strength.js';
+import { StrengthIndex } from './strength.js';
+import { TechnologyIndex } from './technology.js';
 
 export interface RankedMatch {
   index: number;
   /** Match strength in [0, 1] (3 decimals). */
   strength: number;
   score: number;
+  /**
+   * Set on the first match only, when it is ambiguous across technologies (technology.ts): it shows
+   * part of a record that names a technology the message does not, in words another technology's
+   * record has too. It is then not the primary, whatever its strength.
+   */
+  ambiguous?: true;
 }
 
 /** Longest common substring between two strings are compared for; long messages are cut there. */
@@ -125,7 +132,8 @@ export class SuffixAutomaton {
 
 /** Per record, built on first use: most records never match anything in a given stream. */
 export interface SignatureIndex {
-  strength: StrengthScorer;
+  strength: StrengthIndex;
+  technology: TechnologyIndex;
   kb: KnowledgeBase;
   /** The signature, lower-cased. */
   lower: (string | undefined)[];
@@ -136,7 +144,7 @@ export interface SignatureIndex {
 
 export function buildSignatureIndex(kb: KnowledgeBase): SignatureIndex {
   const n = kb.size;
-  return { strength: new StrengthIndex(kb), kb, lower: new Array<string | undefined>(n), tokens: new Array<string[] | undefined>(n), automata: new Array<SuffixAutomaton | undefined>(n) };
+  return { strength: new StrengthIndex(kb), technology: new TechnologyIndex(kb), kb, lower: new Array<string | undefined>(n), tokens: new Array<string[] | undefined>(n), automata: new Array<SuffixAutomaton | undefined>(n) };
 }
 
 function lowerOf(index: SignatureIndex, i: number): string {
@@ -177,6 +185,22 @@ export function scoreMatch(index: SignatureIndex, record: number, textLower: str
   return automatonFor(index, record).longestCommonSubstring(textLower) / 4 + present - 2 * missing;
 }
 
+/** How `rankMatches` treats weak and ambiguous matches. */
+export interface RankOptions {
+  /**
+   * match.minStrength: a first match at or above it is checked for ambiguity across technologies
+   * (technology.ts), which only matters to a primary. Default 0: pure regex semantics, no check.
+   */
+  minStrength?: number;
+  /**
+   * When every match is below minStrength, keep them in strength order without the scores and the
+   * exact-engine spans (no primary either way). Default false: the full ranking.
+   */
+  skipWeakRanking?: boolean;
+  /** The whole message when `text` is only part of it (a JSON log's message fields), for the ambiguity check. */
+  whole?: string;
+}
+
 /**
  * All matches in rank order (best first), each with its strength. `span` gives a match's length for
  * the last tie-break; it is only called for ties, so the exact engine rarely runs.
@@ -187,13 +211,15 @@ export function rankMatches(
   kb: KnowledgeBase,
   index: SignatureIndex,
   span: (recordIndex: number) => number,
-  weakOnly?: { below: number },
+  options: RankOptions = {},
 ): RankedMatch[] {
   if (matches.length === 0) return [];
-  const strengthOf = index.strength.scorer(text);
-  if (matches.length === 1) return [{ index: matches[0]!, strength: strengthOf(matches[0]!), score: 0 }];
+  const message = index.strength.messageWords(text);
+  const strengthOf = (i: number): number => index.strength.strength(i, message);
+  if (matches.length === 1) return markAmbiguity([{ index: matches[0]!, strength: strengthOf(matches[0]!), score: 0 }], index, message, options);
   const strengths = matches.map(strengthOf);
-  if (weakOnly && strengths.every((s) => s < weakOnly.below)) {
+  const minStrength = options.minStrength ?? 0;
+  if (options.skipWeakRanking === true && strengths.every((s) => s < minStrength)) {
     // No primary either way: strength order, then id, without the scores and the exact-engine spans.
     return matches
       .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
@@ -219,14 +245,32 @@ export function rankMatches(
     const idb = kb.heads[b.index]!.id;
     return ida < idb ? -1 : ida > idb ? 1 : 0;
   });
-  return ranked.map(({ index, strength, score }) => ({ index, strength, score }));
+  return markAmbiguity(
+    ranked.map(({ index, strength, score }) => ({ index, strength, score })),
+    index,
+    message,
+    options,
+  );
+}
+
+/** Marks the first match when it is ambiguous across technologies (technology.ts). */
+function markAmbiguity(ranked: RankedMatch[], index: SignatureIndex, message: ReadonlySet<string>, options: RankOptions): RankedMatch[] {
+  const first = ranked[0]!;
+  const minStrength = options.minStrength ?? 0;
+  if (minStrength <= 0 || first.strength < minStrength || first.strength >= 1) return ranked;
+  const { whole } = options;
+  const wholeWords = whole === undefined ? undefined : (): ReadonlySet<string> => index.strength.messageWords(whole);
+  if (index.technology.ambiguous(first.index, first.strength, index.strength.evidence(first.index, message), message, wholeWords)) first.ambiguous = true;
+  return ranked;
 }
 
 /**
- * The primary match: the best-ranked one if its strength reaches `minStrength`, else none (all the
- * matches are weak). `minStrength` 0 gives pure regex semantics: any match can be the primary.
+ * The primary match: the best-ranked one if its strength reaches `minStrength` and it is not ambiguous
+ * across technologies, else none. `minStrength` 0 gives pure regex semantics: any match can be the
+ * primary, ambiguous or not.
  */
 export function primaryOf(ranked: readonly RankedMatch[], minStrength: number): RankedMatch | null {
   const first = ranked[0];
-  return first !== undefined && first.strength >= minStrength ? first : null;
+  if (first === undefined || first.strength < minStrength) return null;
+  return minStrength > 0 && first.ambiguous === true ? null : first;
 }

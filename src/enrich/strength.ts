@@ -27,26 +27,11 @@
  * Pure: depends on the KB only; no clock, no I/O. The word weights are counted on the first strength
  * asked for (a run that matches nothing never needs them); forms are built per record on first use.
  */
+import { MIN_PHRASE_WORDS, isCompoundIdentifier, regexAlternativeLiterals } from '../kb/forms.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import { VARIABLE, WORD, fixedWords, words } from '../kb/words.js';
-import { parsePyRegex, type Node } from '../matcher/pyregex.js';
+import { fixedWords, words } from '../kb/words.js';
 
-export { fixedWords, words };
-
-/** Regex alternatives with fewer fixed words (of {@link MIN_PHRASE_WORD_CHARS}+ characters) are not signature forms. */
-export const MIN_PHRASE_WORDS = 4;
-/** `of`, `to`, or `ms` left of `\d+ms`, do not make a phrase. */
-export const MIN_PHRASE_WORD_CHARS = 3;
-/** A compound identifier of this many words (`CrashLoopBackOff`, `REBALANCE_IN_PROGRESS`) is a form by itself. */
-export const MIN_IDENTIFIER_PARTS = 3;
-
-const HUMP = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+/g;
-
-/** Whether a word (original case) is a compound identifier: 3+ CamelCase humps or `_`-separated parts. */
-export function isCompoundIdentifier(word: string): boolean {
-  if (word.split('_').filter((p) => /\p{L}/u.test(p)).length >= MIN_IDENTIFIER_PARTS) return true;
-  return /\p{Ll}/u.test(word) && /\p{Lu}/u.test(word) && (word.match(HUMP) ?? []).length >= MIN_IDENTIFIER_PARTS;
-}
+export { MIN_PHRASE_WORDS, fixedWords, isCompoundIdentifier, regexAlternativeLiterals, words };
 
 /** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
 export const MAX_STRENGTH_TEXT_CHARS = 16_384;
@@ -54,51 +39,6 @@ export const MAX_STRENGTH_TEXT_CHARS = 16_384;
 /** The message side: its words as a set, computed once per message and shared by all its matches. */
 export function messageWords(text: string): ReadonlySet<string> {
   return new Set(words(text.length > MAX_STRENGTH_TEXT_CHARS ? text.slice(0, MAX_STRENGTH_TEXT_CHARS) : text));
-}
-
-/** Nested choices are expanded into separate literals up to this many per top-level alternative. */
-const MAX_EXPANSIONS = 16;
-
-/**
- * The literal text of each alternative of a regex, nested choices expanded (`NOT_LEADER_(?:OR_FOLLOWER|
- * FOR_PARTITION)` gives both names; past 16 expansions a choice is a word break). Anything that is not
- * a fixed character — `.`, classes, `\d`, optional or repeated parts, look-arounds — is a word break.
- */
-export function regexAlternativeLiterals(regex: string): string[] {
-  let ast: Node;
-  try {
-    ast = parsePyRegex(regex);
-  } catch {
-    return [];
-  }
-  return literals(ast);
-}
-
-function literals(node: Node): string[] {
-  switch (node.t) {
-    case 'char':
-      return [String.fromCodePoint(node.cp)];
-    case 'seq': {
-      let acc = [''];
-      for (const item of node.items) {
-        const next = literals(item);
-        acc = acc.length * next.length > MAX_EXPANSIONS ? acc.map((a) => `${a} `) : acc.flatMap((a) => next.map((n) => a + n));
-      }
-      return acc;
-    }
-    case 'alt': {
-      const all = node.alts.flatMap(literals);
-      return all.length > MAX_EXPANSIONS ? [' '] : all;
-    }
-    case 'group':
-    case 'atomic':
-      return literals(node.body);
-    case 'quant':
-      // `x+` still shows one x; `x?`, `x*` may show nothing: a break either way after it.
-      return node.min >= 1 ? literals(node.body).map((l) => `${l} `) : [' '];
-    default:
-      return [' '];
-  }
 }
 
 interface Form {
@@ -149,18 +89,18 @@ export class StrengthIndex implements StrengthScorer {
   formsOf(index: number): readonly Form[] {
     let forms = this.forms[index];
     if (!forms) {
-      const record = this.kb.heads[index]!;
       forms = [];
       const sig = this.kb.signatureWords(index);
       if (sig.length > 0) forms.push(this.form(sig));
-      for (const alt of regexAlternativeLiterals(record.regex)) {
-        const ws = fixedWords(alt);
-        const phrase = ws.filter((w) => w.length >= MIN_PHRASE_WORD_CHARS).length >= MIN_PHRASE_WORDS;
-        if (ws.length > 0 && (phrase || (alt.replace(VARIABLE, ' ').match(WORD) ?? []).some(isCompoundIdentifier))) forms.push(this.form(ws));
-      }
+      for (const ws of this.kb.regexWords(index).forms) forms.push(this.form(ws));
       this.forms[index] = forms;
     }
     return forms;
+  }
+
+  /** A message's words, as `strength` and `evidence` take them. */
+  messageWords(text: string): ReadonlySet<string> {
+    return messageWords(text);
   }
 
   scorer(text: string): (index: number) => number {
@@ -172,11 +112,30 @@ export class StrengthIndex implements StrengthScorer {
   strength(index: number, message: ReadonlySet<string>): number {
     let best = 0;
     for (const f of this.formsOf(index)) {
-      let present = 0;
-      for (let i = 0; i < f.words.length; i++) if (message.has(f.words[i]!)) present += f.weights[i]!;
-      const s = present / f.total;
+      const s = this.shown(f, message);
       if (s > best) best = s;
     }
     return Math.round(best * 1000) / 1000;
+  }
+
+  /** The share of a form's weight that the message shows. */
+  private shown(f: Form, message: ReadonlySet<string>): number {
+    let present = 0;
+    for (let i = 0; i < f.words.length; i++) if (message.has(f.words[i]!)) present += f.weights[i]!;
+    return present / f.total;
+  }
+
+  /** The words of the record's strongest form that the message shows: what its strength rests on. */
+  evidence(index: number, message: ReadonlySet<string>): string[] {
+    let share = 0;
+    let form: Form | null = null;
+    for (const f of this.formsOf(index)) {
+      const s = this.shown(f, message);
+      if (s > share) {
+        share = s;
+        form = f;
+      }
+    }
+    return form === null ? [] : form.words.filter((w) => message.has(w));
   }
 }

@@ -4,6 +4,7 @@ import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { LoadedRecord } from './load.js';
 import { workaroundIds } from './ids.js';
 import type { KbRecord } from './record.js';
+import { regexWords, type RegexWords } from './forms.js';
 import { fixedWords } from './words.js';
 
 /** JSON with object keys sorted, so the content hash does not depend on key order. */
@@ -25,6 +26,10 @@ export interface KnowledgeBaseState {
   records: KbRecord[];
   sources: { file: string; line: number }[];
   version: string;
+  /** Each signature's `fixedWords`, when they were all known (a worker need not count them again). */
+  signatureWords?: (readonly string[])[];
+  /** Each regex's forms and words, when they were all known. */
+  regexWords?: RegexWords[];
 }
 
 /** The fields matching and ranking read of every record at start; the rest is read per matched record. */
@@ -41,6 +46,8 @@ export interface LazyKnowledgeBaseState {
   load(index: number): KbRecord;
   /** Each signature's `fixedWords`, when the snapshot kept them. */
   signatureWords?: string[][];
+  /** Each regex's forms and words (forms.ts), when the snapshot kept them. */
+  regexWords?: RegexWords[];
   sources: { file: string; line: number }[];
   version: string;
 }
@@ -58,6 +65,7 @@ export class KnowledgeBase {
   private all: readonly KbRecord[] | null = null;
   private readonly workaroundIdCache: (string[] | undefined)[];
   private readonly signatureWordCache: (readonly string[] | undefined)[];
+  private readonly regexWordCache: (RegexWords | undefined)[];
 
   constructor(loaded: readonly LoadedRecord[] | KnowledgeBaseState | LazyKnowledgeBaseState) {
     if ('load' in loaded) {
@@ -68,6 +76,7 @@ export class KnowledgeBase {
       this.load = loaded.load;
       this.full = new Array<KbRecord | undefined>(loaded.heads.length);
       this.signatureWordCache = loaded.signatureWords?.length === loaded.heads.length ? loaded.signatureWords : new Array<string[] | undefined>(loaded.heads.length);
+      this.regexWordCache = loaded.regexWords?.length === loaded.heads.length ? loaded.regexWords : new Array<RegexWords | undefined>(loaded.heads.length);
     } else {
       let records: readonly KbRecord[];
       if (!Array.isArray(loaded)) {
@@ -89,7 +98,9 @@ export class KnowledgeBase {
       this.full = [...records];
       this.all = records;
       this.load = null;
-      this.signatureWordCache = new Array<string[] | undefined>(records.length);
+      const state = Array.isArray(loaded) ? undefined : (loaded as KnowledgeBaseState);
+      this.signatureWordCache = state?.signatureWords?.length === records.length ? [...state.signatureWords] : new Array<string[] | undefined>(records.length);
+      this.regexWordCache = state?.regexWords?.length === records.length ? [...state.regexWords] : new Array<RegexWords | undefined>(records.length);
     }
     this.byId = new Map(this.heads.map((r, i) => [r.id, i]));
     this.workaroundIdCache = new Array<string[] | undefined>(this.heads.length);
@@ -114,7 +125,10 @@ export class KnowledgeBase {
 
   /** The state a snapshot keeps (records as validated, sorted; sources; version). */
   state(): KnowledgeBaseState {
-    return { records: [...this.records], sources: [...this.sources], version: this.version };
+    const complete = <T>(cache: (T | undefined)[]): T[] | undefined => (cache.every((x) => x !== undefined) ? (cache as T[]) : undefined);
+    const signatureWords = complete(this.signatureWordCache);
+    const regexWords = complete(this.regexWordCache);
+    return { records: [...this.records], sources: [...this.sources], version: this.version, ...(signatureWords ? { signatureWords } : {}), ...(regexWords ? { regexWords } : {}) };
   }
 
   get size(): number {
@@ -133,6 +147,11 @@ export class KnowledgeBase {
   /** The fixed words of record `index`'s signature (words.ts). */
   signatureWords(index: number): readonly string[] {
     return (this.signatureWordCache[index] ??= fixedWords(this.heads[index]!.signature));
+  }
+
+  /** Record `index`'s regex read as text: its forms and all its fixed words (forms.ts). */
+  regexWords(index: number): RegexWords {
+    return (this.regexWordCache[index] ??= regexWords(this.heads[index]!.regex));
   }
 
   workaroundIds(index: number): readonly string[] {

@@ -6,7 +6,7 @@
  *
  * The file: one line of JSON (key, version, problems, dropped, sources, each record's head — the
  * fields matching and ranking read of every record —, its signature's fixed words (the ranking's word
- * weights are counted from them) and where each record's JSON starts), then every
+ * weights are counted from them), its regex's forms and words (forms.ts) and where each record's JSON starts), then every
  * full record's JSON, back to back. A start parses the line only; a record's JSON is parsed when it
  * is first asked for (an event's root cause, workarounds…): 90% of the bytes are fields that only
  * matched records show, and most records match nothing in a given run.
@@ -19,11 +19,12 @@ import { ErrorCodes, LogsiftError, type ErrorCode } from '../errors.js';
 import { listRecordFiles } from './files.js';
 import { HEAD_FIELDS, KnowledgeBase, type RecordHead } from './knowledge-base.js';
 import type { KbRecord } from './record.js';
+import { FORMS_VERSION, type RegexWords } from './forms.js';
 import { WORDS_VERSION } from './words.js';
 import type { KbFilterSpec } from './filter.js';
 import type { LoadOptions } from './load.js';
 
-const SNAPSHOT_VERSION = `logsift-kb-snapshot-3 words-${WORDS_VERSION}`;
+const SNAPSHOT_VERSION = `logsift-kb-snapshot-4 words-${WORDS_VERSION} forms-${FORMS_VERSION}`;
 
 interface SkippedProblem {
   code: string;
@@ -49,6 +50,8 @@ interface SnapshotHeader {
   heads: RecordHead[];
   /** Each signature's fixed words (words.ts): the word weights of the ranking are counted from them. */
   words: string[][];
+  /** Each regex's forms and words (forms.ts): parsing every regex is the rest of that set-up. */
+  regex: RegexWords[];
   /** Record i's JSON is bytes offsets[i] to offsets[i + 1] after the first line. */
   offsets: number[];
 }
@@ -101,6 +104,8 @@ async function readSnapshot(file: string, key: string): Promise<{ header: Snapsh
     h.sources.length !== n ||
     !Array.isArray(h.words) ||
     h.words.length !== n ||
+    !Array.isArray(h.regex) ||
+    h.regex.length !== n ||
     !Array.isArray(h.problems) ||
     !Array.isArray(h.dropped) ||
     !Array.isArray(h.offsets) ||
@@ -154,7 +159,7 @@ export async function loadKnowledgeBaseCached(
         (p) => new LogsiftError(p.code as ErrorCode, p.message, { ...(p.file !== undefined ? { file: p.file } : {}), ...(p.line !== undefined ? { line: p.line } : {}), ...(p.field !== undefined ? { field: p.field } : {}) }),
       );
       onEvent?.({ type: 'kb-cache-hit', ms: performance.now() - started });
-      const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(file, header, body, i), signatureWords: header.words });
+      const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(file, header, body, i), signatureWords: header.words, regexWords: header.regex });
       return { kb, problems, dropped: header.dropped };
     }
     onEvent?.({ type: 'kb-cache-miss', reason: hit });
@@ -174,6 +179,7 @@ export async function loadKnowledgeBaseCached(
       sources: [...loaded.kb.sources],
       heads: loaded.kb.records.map(headOf),
       words: loaded.kb.heads.map((_, i) => [...loaded.kb.signatureWords(i)]),
+      regex: loaded.kb.heads.map((_, i) => loaded.kb.regexWords(i)),
       offsets,
     };
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;

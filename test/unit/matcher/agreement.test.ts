@@ -99,7 +99,9 @@ describe('ranking and match strength on the dev lines (auto input format, as sca
   it('keeps the right primary on real-world error lines written unlike the signatures (test/fixtures/wild-errors.jsonl)', () => {
     // Lines as kubelet, mongod, PostgreSQL, the JVM, nginx, … really print them, labelled by hand with
     // the records that explain them ([] where none does). Not tuned against: a check that real errors
-    // are not silenced along with the noise.
+    // are not silenced along with the noise. The second half (from line 38) was written and labelled
+    // before the ambiguity check (technology.ts) was run on it: 16 of its 20 errors keep their right
+    // primary with the check and without it.
     const enricher = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
     const wild = readFileSync(WILD_ERRORS, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: string; expect: string[] });
     const labelled = wild.filter((w) => w.expect.length > 0);
@@ -108,9 +110,9 @@ describe('ranking and match strength on the dev lines (auto input format, as sca
       const p = primaryOf(enricher, w.line);
       return p !== null && !w.expect.includes(p);
     }).length;
-    expect(labelled.length).toBeGreaterThanOrEqual(30);
-    expect(right / labelled.length).toBeGreaterThanOrEqual(0.85);
-    expect(wrong / wild.length).toBeLessThanOrEqual(0.12);
+    expect(labelled.length).toBeGreaterThanOrEqual(50);
+    expect(right / labelled.length).toBeGreaterThanOrEqual(0.8);
+    expect(wrong / wild.length).toBeLessThanOrEqual(0.08);
   });
 
   it('is deterministic: the same line always ranks the same way, whatever the match order', () => {
