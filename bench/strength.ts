@@ -12,7 +12,7 @@
 import { Readable, Writable } from 'node:stream';
 
 import { runScan, type ScanOptions } from '../src/cli/scan.js';
-import { DEFAULT_MESSAGE_FIELDS, Enricher, type SignatureIndex, type StrengthIndex } from '../src/enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, Enricher, MessageWords, type SignatureIndex, type StrengthIndex } from '../src/enrich/index.js';
 import { loadKnowledgeBase } from '../src/kb/index.js';
 import { Matcher } from '../src/matcher/index.js';
 import { DEADENDS_RECORDS, TEST_CACHE_DIR } from '../test/helpers/shared.js';
@@ -27,7 +27,7 @@ export async function compareStrength(): Promise<void> {
   const after = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
   const baseline = new Enricher(kb, matcher, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto', minStrength: 0 });
   // The pre-strength ranking: no strength computed, every match "strength 1".
-  const none: ReadonlySet<string> = new Set();
+  const none = new MessageWords('');
   (baseline as unknown as { sigIndex: SignatureIndex }).sigIndex.strength = { messageWords: () => none, strength: () => 1, evidence: () => [] } as unknown as StrengthIndex;
 
   const text = Buffer.from(`${loghubLines().join('\n')}\n`);

@@ -28,6 +28,7 @@ import { ErrorCodes } from './errors.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
 import { Daemon, EnrichPool, InlineProcessor, createKafka, type ChunkProcessor } from './kafka/index.js';
 import { checkRedosAsync } from './kb/index.js';
+import { kbSource } from './kb/snapshot.js';
 import { KbWatcher, serialized } from './kb/watch.js';
 import { defaultPrebuiltDirs, exactEngineRuns, resolveCacheDir, type Matcher } from './matcher/index.js';
 import { UnmatchedMiner } from './suggest/index.js';
@@ -97,7 +98,7 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
   const pool = await EnrichPool.start(enricher.kb, {
     workers,
     init: {
-      kb: enricher.kb.state(),
+      kb: kbSource(enricher.kb),
       matcher: { ignoreCase: config.kb.ignoreCase, cacheDir, exactBudgetMs: config.match.exactBudget, prebuiltDirs: defaultPrebuiltDirs() },
       enrich: enrichOptions(config),
     },

@@ -8,13 +8,14 @@
 import { Worker, parentPort, type Transferable } from 'node:worker_threads';
 
 import { Enricher, type EnrichOptions } from '../enrich/index.js';
-import { KnowledgeBase, type KnowledgeBaseState } from '../kb/knowledge-base.js';
+import { openKbSource, type KbSource } from '../kb/snapshot.js';
 import { Matcher, type SerializedUnicodePart } from '../matcher/index.js';
 
-/** What a worker needs to build the same enricher as the main thread: its KB state, no files read again. */
+/** What a worker needs to build the same enricher as the main thread: its KB (kbSource), no files read again. */
 export interface EnricherInit {
-  kb: KnowledgeBaseState;
-  matcher: { ignoreCase: boolean; cacheDir: string; exactBudgetMs: number; prebuiltDirs: string[] };
+  kb: KbSource;
+  /** `prewarm`: boot the exact engine's thread at start (default true; one-shot commands pass false). */
+  matcher: { ignoreCase: boolean; cacheDir: string; exactBudgetMs: number; prebuiltDirs: string[]; prewarm?: boolean };
   enrich: EnrichOptions;
 }
 
@@ -24,7 +25,7 @@ export interface EnricherInit {
  * serves the messages that need it meanwhile.
  */
 export async function workerEnricher(init: EnricherInit): Promise<{ enricher: Enricher; unicode: (parts: SerializedUnicodePart[]) => void }> {
-  const kb = new KnowledgeBase(init.kb);
+  const kb = openKbSource(init.kb);
   const matcher = await Matcher.create(kb, { ...init.matcher, unicode: 'cache-only' });
   return {
     enricher: new Enricher(kb, matcher, init.enrich),

@@ -1,6 +1,7 @@
 /**
  * Splits a byte stream into lines without ever holding more than `maxLineBytes` of one line: a longer
- * line is reported (with its full size) and its bytes are dropped as they arrive.
+ * line is reported (with its full size) and its bytes are dropped as they arrive. Lines come out a
+ * stream chunk at a time (an array per chunk): one await per chunk, not per line.
  */
 import type { Readable } from 'node:stream';
 
@@ -8,7 +9,7 @@ export type LineItem =
   | { kind: 'line'; lineNo: number; bytes: Buffer }
   | { kind: 'too-long'; lineNo: number; size: number };
 
-export async function* readLines(stream: Readable, maxLineBytes: number): AsyncGenerator<LineItem> {
+export async function* readLines(stream: Readable, maxLineBytes: number): AsyncGenerator<LineItem[]> {
   let parts: Buffer[] = [];
   let partBytes = 0;
   let dropped = 0; // > 0 while skipping an over-long line
@@ -30,12 +31,14 @@ export async function* readLines(stream: Readable, maxLineBytes: number): AsyncG
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let start = 0;
+    const lines: LineItem[] = [];
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
-      yield finish(chunk.subarray(start, nl));
+      lines.push(finish(chunk.subarray(start, nl)));
       start = nl + 1;
     }
+    if (lines.length > 0) yield lines;
     const rest = chunk.subarray(start);
     if (rest.length === 0) continue;
     if (dropped > 0 || partBytes + rest.length > maxLineBytes) {
@@ -48,5 +51,5 @@ export async function* readLines(stream: Readable, maxLineBytes: number): AsyncG
       partBytes += rest.length;
     }
   }
-  if (partBytes > 0 || dropped > 0) yield finish(Buffer.alloc(0));
+  if (partBytes > 0 || dropped > 0) yield [finish(Buffer.alloc(0))];
 }

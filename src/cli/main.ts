@@ -12,6 +12,7 @@ import type { LogsiftMetrics } from '../telemetry/index.js';
 import { DEFAULT_KB, UsageError, formatError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { commandHelp, version } from './help.js';
 import type { LintCheck } from '../kb/lint.js';
+import { kbSource } from '../kb/snapshot.js';
 import { KB_LOAD_FLAGS, filterFromFlags, kbLoadOptions, shareFlag } from './kb-flags.js';
 import { runScan, type ScanPool } from './scan.js';
 
@@ -130,8 +131,8 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
         const { startScanPool } = await import('./scan-pool.js');
         const unicodeAtStart = matcher.unicodeComplete;
         const p = await startScanPool(threads, {
-          kb: kb.state(),
-          matcher: { ignoreCase: loadOptions.matcher.ignoreCase ?? true, cacheDir, exactBudgetMs, prebuiltDirs: defaultPrebuiltDirs() },
+          kb: kbSource(kb),
+          matcher: { ignoreCase: loadOptions.matcher.ignoreCase ?? true, cacheDir, exactBudgetMs, prebuiltDirs: defaultPrebuiltDirs(), prewarm: false },
           enrich: { ...enrichOptions, fields: [...enrichOptions.fields] },
           render,
         });

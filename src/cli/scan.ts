@@ -202,10 +202,12 @@ export async function runScan(
   };
 
   try {
-    for await (const item of readLines(stream, options.maxLineBytes)) {
-      const source = { file: fileName, line: item.lineNo };
-      inputs.push(item.kind === 'too-long' ? { value: null, size: item.size, source } : { value: item.bytes, source });
-      if (inputs.length >= options.batchSize) await flush();
+    for await (const items of readLines(stream, options.maxLineBytes)) {
+      for (const item of items) {
+        const source = { file: fileName, line: item.lineNo };
+        inputs.push(item.kind === 'too-long' ? { value: null, size: item.size, source } : { value: item.bytes, source });
+        if (inputs.length >= options.batchSize) await flush();
+      }
     }
     if (inputs.length > 0 || batches === 0) await flush();
     while (inFlight.length > 0) await drainHead();

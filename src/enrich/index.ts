@@ -8,6 +8,6 @@ export { OtlpDecodeError, decodeOtlpLogs, otlpEncoding, type OtlpEncoding, type 
 export { RESOURCE_FIELDS, mergeResource, resourceFromAttributes, resourceFromLog, type EventResource, type ResourceField } from './resource.js';
 export { parseSyslog, type SyslogLine } from './syslog.js';
 export { SuffixAutomaton, buildSignatureIndex, longestCommonSubstring, primaryOf, rankMatches, scoreMatch, type RankOptions, type RankedMatch, type SignatureIndex } from './rank.js';
-export { MIN_PHRASE_WORDS, StrengthIndex, type StrengthScorer, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from './strength.js';
+export { MIN_PHRASE_WORDS, MessageWords, StrengthIndex, type StrengthScorer, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from './strength.js';
 export { diffBatch, diffEnriched, summarize, type ShadowDiff, type ShadowDiffKind, type ShadowSummary } from './shadow.js';
 export { MARKER_SHARE, MIN_OTHER_DOMAINS, TechnologyIndex } from './technology.js';

@@ -12,7 +12,7 @@
  * test/unit/matcher/agreement.test.ts.
  */
 import type { KnowledgeBase } from '../kb/index.js';
-import { StrengthIndex } from './strength.js';
+import { StrengthIndex, type MessageWords } from './strength.js';
 import { TechnologyIndex } from './technology.js';
 
 export interface RankedMatch {
@@ -254,12 +254,12 @@ export function rankMatches(
 }
 
 /** Marks the first match when it is ambiguous across technologies (technology.ts). */
-function markAmbiguity(ranked: RankedMatch[], index: SignatureIndex, message: ReadonlySet<string>, options: RankOptions): RankedMatch[] {
+function markAmbiguity(ranked: RankedMatch[], index: SignatureIndex, message: MessageWords, options: RankOptions): RankedMatch[] {
   const first = ranked[0]!;
   const minStrength = options.minStrength ?? 0;
   if (minStrength <= 0 || first.strength < minStrength || first.strength >= 1) return ranked;
   const { whole } = options;
-  const wholeWords = whole === undefined ? undefined : (): ReadonlySet<string> => index.strength.messageWords(whole);
+  const wholeWords = whole === undefined ? undefined : (): MessageWords => index.strength.messageWords(whole);
   if (index.technology.ambiguous(first.index, first.strength, index.strength.evidence(first.index, message), message, wholeWords)) first.ambiguous = true;
   return ranked;
 }

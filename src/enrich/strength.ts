@@ -29,16 +29,58 @@
  */
 import { MIN_PHRASE_WORDS, isCompoundIdentifier, regexAlternativeLiterals } from '../kb/forms.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import { fixedWords, words } from '../kb/words.js';
+import { WORD, fixedWords, words } from '../kb/words.js';
 
 export { MIN_PHRASE_WORDS, fixedWords, isCompoundIdentifier, regexAlternativeLiterals, words };
 
 /** Only this much of a message is tokenized for strength (a stack trace's head carries the error). */
 export const MAX_STRENGTH_TEXT_CHARS = 16_384;
 
-/** The message side: its words as a set, computed once per message and shared by all its matches. */
+/** The message side: its words as a set (the reference `MessageWords` agrees with). */
 export function messageWords(text: string): ReadonlySet<string> {
   return new Set(words(text.length > MAX_STRENGTH_TEXT_CHARS ? text.slice(0, MAX_STRENGTH_TEXT_CHARS) : text));
+}
+
+const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
+
+/** Whether the code point at `i` of `s` (or the one ending there, `before`) is a word character (WORD). */
+function isWordChar(s: string, i: number, before: boolean): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || (c >= 65 && c <= 90);
+  // A surrogate pair is one code point: read it whole from its first half.
+  const start = before && c >= 0xdc00 && c <= 0xdfff && i > 0 && s.charCodeAt(i - 1) >= 0xd800 && s.charCodeAt(i - 1) <= 0xdbff ? i - 1 : i;
+  return WORD_CHAR.test(String.fromCodePoint(s.codePointAt(start)!));
+}
+
+/**
+ * A message's words, looked up one at a time: `has(w)` is `messageWords(text).has(w)` without
+ * splitting the whole message into a set first. A message is asked about the few words of its matched
+ * records' forms, so finding each in the lower-cased text (as a whole word: no word character either
+ * side) costs less than tokenizing every word of it; `words()` gives the set when all are needed.
+ */
+export class MessageWords {
+  private readonly lower: string;
+  private all: ReadonlySet<string> | null = null;
+
+  constructor(text: string) {
+    this.lower = (text.length > MAX_STRENGTH_TEXT_CHARS ? text.slice(0, MAX_STRENGTH_TEXT_CHARS) : text).toLowerCase();
+  }
+
+  /** Whether `word` (a word as `words` gives them) is a word of the message. */
+  has(word: string): boolean {
+    if (this.all !== null) return this.all.has(word);
+    const s = this.lower;
+    for (let at = s.indexOf(word); at >= 0; at = s.indexOf(word, at + 1)) {
+      const end = at + word.length;
+      if ((at === 0 || !isWordChar(s, at - 1, true)) && (end === s.length || !isWordChar(s, end, false))) return true;
+    }
+    return false;
+  }
+
+  /** All its words. */
+  words(): ReadonlySet<string> {
+    return (this.all ??= new Set(this.lower.match(WORD) ?? []));
+  }
 }
 
 interface Form {
@@ -99,17 +141,17 @@ export class StrengthIndex implements StrengthScorer {
   }
 
   /** A message's words, as `strength` and `evidence` take them. */
-  messageWords(text: string): ReadonlySet<string> {
-    return messageWords(text);
+  messageWords(text: string): MessageWords {
+    return new MessageWords(text);
   }
 
   scorer(text: string): (index: number) => number {
-    const message = messageWords(text);
+    const message = new MessageWords(text);
     return (index) => this.strength(index, message);
   }
 
   /** Strength of record `index` on a message with these words, rounded to 3 decimals. */
-  strength(index: number, message: ReadonlySet<string>): number {
+  strength(index: number, message: MessageWords): number {
     let best = 0;
     for (const f of this.formsOf(index)) {
       const s = this.shown(f, message);
@@ -119,14 +161,14 @@ export class StrengthIndex implements StrengthScorer {
   }
 
   /** The share of a form's weight that the message shows. */
-  private shown(f: Form, message: ReadonlySet<string>): number {
+  private shown(f: Form, message: MessageWords): number {
     let present = 0;
     for (let i = 0; i < f.words.length; i++) if (message.has(f.words[i]!)) present += f.weights[i]!;
     return present / f.total;
   }
 
   /** The words of the record's strongest form that the message shows: what its strength rests on. */
-  evidence(index: number, message: ReadonlySet<string>): string[] {
+  evidence(index: number, message: MessageWords): string[] {
     let share = 0;
     let form: Form | null = null;
     for (const f of this.formsOf(index)) {

@@ -33,6 +33,7 @@
  */
 import type { KnowledgeBase } from '../kb/index.js';
 import { WORD } from '../kb/words.js';
+import type { MessageWords } from './strength.js';
 
 /** A word marks a domain when at least this share of the records using it are in that domain. */
 export const MARKER_SHARE = 0.75;
@@ -129,10 +130,10 @@ export class TechnologyIndex {
   }
 
   /** Whether the message holds a marker of the domain. */
-  mentions(domain: string, message: ReadonlySet<string>): boolean {
+  mentions(domain: string, message: MessageWords): boolean {
     const m = this.markers(domain);
     if (m.size === 0) return false;
-    for (const w of message) if (m.has(w)) return true;
+    for (const w of message.words()) if (m.has(w)) return true;
     return false;
   }
 
@@ -152,7 +153,7 @@ export class TechnologyIndex {
    * on a message whose scanned text has these words (see the module comment). `whole`: the words of
    * the whole message when it is more than the scanned text (a JSON log), asked for only if needed.
    */
-  ambiguous(i: number, strength: number, evidence: readonly string[], message: ReadonlySet<string>, whole?: () => ReadonlySet<string>): boolean {
+  ambiguous(i: number, strength: number, evidence: readonly string[], message: MessageWords, whole?: () => MessageWords): boolean {
     if (strength <= 0 || strength >= 1) return false;
     if (!this.namesTechnology(i)) return false;
     const domain = this.kb.heads[i]!.domain;

@@ -4,16 +4,17 @@
  * only after its events are acknowledged, chunk after chunk, so a crash or SIGKILL re-delivers and
  * never loses.
  */
-import { context, propagation, trace, SpanKind, TraceFlags, type Context, type Link, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, TraceFlags, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 
 import type { Config } from '../config/index.js';
 import type { LogsiftError } from '../errors.js';
+import type { KnowledgeBase } from '../kb/index.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
 import { Partitioners } from './kafkajs.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
-import { HEADER, chunkRecords, headerString, type ChunkItem, type ChunkProcessor, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
+import { HEADER, chunkRecords, headerString, type ChunkItem, type ChunkProcessor, type EnrichedChunk, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
@@ -34,6 +35,17 @@ const headerGetter = {
   keys: (carrier: Record<string, HeaderValue>) => Object.keys(carrier),
   get: (carrier: Record<string, HeaderValue>, key: string) => headerString(carrier, key),
 };
+
+/** A chunk whose enrichment has started (Daemon.startChunk); delivered by finishChunk. */
+interface StartedChunk {
+  chunk: EachBatchPayload['batch']['messages'];
+  messages: InputMessage[];
+  span: Span;
+  kb: KnowledgeBase;
+  enriched: Promise<EnrichedChunk>;
+  t0: bigint;
+  base: ProcessOptions;
+}
 
 export class Daemon {
   private consumer: Consumer;
@@ -241,21 +253,36 @@ export class Daemon {
     const chunkSize = this.deps.config.delivery.maxBatchMessages;
     const highWatermark = BigInt(batch.highWatermark);
     if (await this.delivery.realign(batch.topic, batch.partition)) return; // re-fetched from the committed offset
+    const live = (): boolean => isRunning() && !isStale() && !this.stopping;
+    // Enrichment runs one chunk ahead of delivery: while a chunk is produced and committed, the next
+    // one is being enriched (on a worker). Delivery, offsets and commits stay in order; a chunk
+    // enriched but not delivered (stop, rebalance, a failure) is dropped and re-fetched from the
+    // committed offset.
+    let ahead: StartedChunk | null = null;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
-      if (!isRunning() || isStale() || this.stopping) return; // the rest is re-fetched from the committed offset
-      const chunk = batch.messages.slice(start, start + chunkSize);
-      const work = this.processChunk(payload, base, chunk, highWatermark);
+      if (!live()) {
+        ahead?.span.end();
+        return; // the rest is re-fetched from the committed offset
+      }
+      const current: StartedChunk = ahead ?? this.startChunk(payload, base, batch.messages.slice(start, start + chunkSize));
+      const nextStart = start + chunkSize;
+      ahead = nextStart < batch.messages.length && live() ? this.startChunk(payload, base, batch.messages.slice(nextStart, nextStart + chunkSize)) : null;
+      const work = this.finishChunk(payload, current, highWatermark);
       this.inFlight.add(work);
       try {
         await work;
+      } catch (err) {
+        ahead?.span.end();
+        throw err;
       } finally {
         this.inFlight.delete(work);
       }
     }
   }
 
-  private async processChunk(payload: EachBatchPayload, base: ProcessOptions, chunk: EachBatchPayload['batch']['messages'], highWatermark: bigint): Promise<void> {
-    const { batch, resolveOffset, heartbeat } = payload;
+  /** Starts a chunk's enrichment (on the processor's thread) and its span. */
+  private startChunk(payload: EachBatchPayload, base: ProcessOptions, chunk: EachBatchPayload['batch']['messages']): StartedChunk {
+    const { batch } = payload;
     const t0 = process.hrtime.bigint();
     const messages: InputMessage[] = chunk.map((m) => ({
       topic: batch.topic,
@@ -270,13 +297,21 @@ export class Daemon {
       kind: SpanKind.CONSUMER,
       attributes: { 'messaging.destination.name': batch.topic, 'messaging.kafka.partition': batch.partition, 'messaging.batch.message_count': messages.length },
     });
-    const batchCtx = trace.setSpan(context.active(), span);
     const processor = this.deps.processor();
     const kb = processor.kb;
     span.setAttribute('logsift.kb_version', kb.version);
+    const enriched = processor.enrich(messages, base);
+    enriched.catch(() => undefined); // awaited by finishChunk; a chunk dropped unfinished must not reject unhandled
+    return { chunk, messages, span, kb, enriched, t0, base };
+  }
+
+  private async finishChunk(payload: EachBatchPayload, started: StartedChunk, highWatermark: bigint): Promise<void> {
+    const { batch, resolveOffset, heartbeat } = payload;
+    const { chunk, messages, span, kb, t0, base } = started;
+    const batchCtx = trace.setSpan(context.active(), span);
     const options: ProcessOptions = { ...base, decorate: (m, item, headers) => this.traceEvent(batchCtx, m, item, kb.version, headers) };
     try {
-      const result = chunkRecords(messages, await processor.enrich(messages, base), options, this.now());
+      const result = chunkRecords(messages, await started.enriched, options, this.now());
       const last = chunk[chunk.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       let timing: { produceSeconds: number; commitSeconds: number };

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 import { ErrorCodes, LogsiftError, type ErrorCode } from '../errors.js';
 import { listRecordFiles } from './files.js';
-import { HEAD_FIELDS, KnowledgeBase, type RecordHead } from './knowledge-base.js';
+import { HEAD_FIELDS, KnowledgeBase, type KnowledgeBaseState, type RecordHead } from './knowledge-base.js';
 import type { KbRecord } from './record.js';
 import { FORMS_VERSION, type RegexWords } from './forms.js';
 import { WORDS_VERSION } from './words.js';
@@ -79,13 +79,17 @@ export async function snapshotKey(paths: readonly string[], options: CachedLoadO
   return h.digest('hex');
 }
 
-async function readSnapshot(file: string, key: string): Promise<{ header: SnapshotHeader; body: Buffer } | string> {
+async function readSnapshot(file: string, key: string): Promise<{ header: SnapshotHeader; body: Buffer; bytes: Buffer } | string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch {
     return 'no cache file';
   }
+  return parseSnapshot(bytes, key);
+}
+
+function parseSnapshot(bytes: Buffer, key: string): { header: SnapshotHeader; body: Buffer; bytes: Buffer } | string {
   const nl = bytes.indexOf(0x0a);
   if (nl < 0) return 'unreadable snapshot';
   let h: SnapshotHeader;
@@ -115,7 +119,45 @@ async function readSnapshot(file: string, key: string): Promise<{ header: Snapsh
   ) {
     return 'stale or foreign snapshot';
   }
-  return { header: h, body };
+  return { header: h, body, bytes };
+}
+
+/** The snapshot each lazy KB was read from: worker threads open the same bytes (`kbSource`). */
+const origins = new WeakMap<KnowledgeBase, { bytes: Buffer; key: string; shared?: SharedArrayBuffer }>();
+
+function lazyKnowledgeBase(where: string, snapshot: { header: SnapshotHeader; body: Buffer; bytes: Buffer }, key: string): KnowledgeBase {
+  const { header, body } = snapshot;
+  const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(where, header, body, i), signatureWords: header.words, regexWords: header.regex });
+  origins.set(kb, { bytes: snapshot.bytes, key });
+  return kb;
+}
+
+/**
+ * How a worker thread gets the same KB: the snapshot's bytes, shared (not copied, and not read from
+ * the file again: the file may have changed since), when the KB was read from one; its validated
+ * records otherwise. Opening a shared snapshot parses its first line only, as a cached start does.
+ */
+export type KbSource = { snapshot: { bytes: SharedArrayBuffer; key: string; version: string } } | { state: KnowledgeBaseState };
+
+export function kbSource(kb: KnowledgeBase): KbSource {
+  const origin = origins.get(kb);
+  if (origin === undefined) return { state: kb.state() };
+  if (origin.shared === undefined) {
+    origin.shared = new SharedArrayBuffer(origin.bytes.length);
+    origin.bytes.copy(Buffer.from(origin.shared));
+  }
+  return { snapshot: { bytes: origin.shared, key: origin.key, version: kb.version } };
+}
+
+/** The KB of a `kbSource`, in a worker thread. */
+export function openKbSource(source: KbSource): KnowledgeBase {
+  if ('state' in source) return new KnowledgeBase(source.state);
+  const { bytes, key, version } = source.snapshot;
+  const parsed = parseSnapshot(Buffer.from(bytes), key);
+  if (typeof parsed === 'string' || parsed.header.version !== version) {
+    throw new LogsiftError(ErrorCodes.KB_READ, `the shared KB snapshot does not open (${typeof parsed === 'string' ? parsed : `version ${parsed.header.version}, expected ${version}`})`);
+  }
+  return lazyKnowledgeBase('<shared KB snapshot>', parsed, key);
 }
 
 /** Record `index` of a snapshot, parsed; a record that does not parse back to its head's id is an error. */
@@ -154,13 +196,12 @@ export async function loadKnowledgeBaseCached(
   if (file && key) {
     const hit = await readSnapshot(file, key);
     if (typeof hit !== 'string') {
-      const { header, body } = hit;
+      const { header } = hit;
       const problems = header.problems.map(
         (p) => new LogsiftError(p.code as ErrorCode, p.message, { ...(p.file !== undefined ? { file: p.file } : {}), ...(p.line !== undefined ? { line: p.line } : {}), ...(p.field !== undefined ? { field: p.field } : {}) }),
       );
       onEvent?.({ type: 'kb-cache-hit', ms: performance.now() - started });
-      const kb = new KnowledgeBase({ heads: header.heads, sources: header.sources, version: header.version, load: (i) => snapshotRecord(file, header, body, i), signatureWords: header.words, regexWords: header.regex });
-      return { kb, problems, dropped: header.dropped };
+      return { kb: lazyKnowledgeBase(file, hit, key), problems, dropped: header.dropped };
     }
     onEvent?.({ type: 'kb-cache-miss', reason: hit });
   }

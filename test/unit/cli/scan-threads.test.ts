@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { Enricher, type MessageInput } from '../../../src/enrich/index.js';
 import { loadKnowledgeBase } from '../../../src/kb/index.js';
+import { kbSource } from '../../../src/kb/snapshot.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { runScan } from '../../../src/cli/scan.js';
 import { startScanPool } from '../../../src/cli/scan-pool.js';
@@ -54,7 +55,7 @@ describe('logsift scan --threads', () => {
     const enricher = new Enricher(kb, matcher, { fields: ['message'], format: 'auto' });
     const options = { input: '-', emit: 'all' as const, format: 'json' as const, inputFormat: 'auto' as const, fields: ['message'], maxLineBytes: 1000, batchSize: 6 };
     const init = {
-      kb: kb.state(),
+      kb: kbSource(kb),
       matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: [] },
       enrich: { fields: ['message'], format: 'auto' as const },
       render: { emit: 'all' as const, format: 'json' as const, maxLineBytes: 1000, fileName: '<stdin>', collectUnmatched: false },
@@ -97,7 +98,7 @@ describe('logsift scan --threads', () => {
     const enricher = new Enricher(kb, matcher, { fields: ['message'], format: 'auto' });
     // A budget the exact engine refuses: each worker fails while building its matcher.
     const init = {
-      kb: kb.state(),
+      kb: kbSource(kb),
       matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 0, prebuiltDirs: [] },
       enrich: { fields: ['message'], format: 'auto' as const },
       render: { emit: 'matched' as const, format: 'json' as const, maxLineBytes: 1 << 20, fileName: '<stdin>', collectUnmatched: false },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { StrengthIndex, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from '../../../src/enrich/index.js';
+import { MessageWords, StrengthIndex, fixedWords, isCompoundIdentifier, messageWords, regexAlternativeLiterals } from '../../../src/enrich/index.js';
 import type { KnowledgeBase } from '../../../src/kb/index.js';
 import { kbOf as kbOfRecords, record } from '../../helpers/kb.js';
+import { hasShared, readDevLines } from '../../helpers/shared.js';
 
 function kbOf(records: { signature: string; regex: string }[]): KnowledgeBase {
   return kbOfRecords(...records.map((r, i) => record(`t/r${i}`, r.regex, { signature: r.signature })));
@@ -90,6 +91,44 @@ describe('match strength', () => {
         expect(s).toBeLessThanOrEqual(1);
         expect(Math.round(s * 1000) / 1000).toBe(s);
       }
+    }
+  });
+});
+
+describe('MessageWords (a word at a time)', () => {
+  // Every word of each text, and words that occur only inside a longer word, at its edges, or not at all.
+  // (Only words as `words` gives them are asked about: a form's words come from the same expression.)
+  const texts = [
+    'ERROR connect ECONNREFUSED 127.0.0.1:5432 at TCPConnectWrap.afterConnect',
+    'NOT_FOUND: x_not_found not_found_y FOUND found',
+    'Bağlantı reddedildi: connection refused — İstanbul ÖĞRENCİ straße STRASSE',
+    '𝐀𝐁 error𝐀 𝐀error error 日本語のエラー error日本 ошибка: ошибкаX',
+    'café-error naïve_fail x\u0301 ÉCOLE',
+    '',
+    'a'.repeat(20_000) + ' tail',
+  ];
+  const probes = ['error', 'found', 'not_found', 'connection', 'refused', 'econnrefused', 'tcpconnectwrap', 'aftercon', 'straße', 'strasse', 'stanbul', 'i', 'öğrenci', '𝐚𝐛', 'ошибка', 'café', 'naïve_fail', 'école', 'tail', 'a', '日本語のエラー', 'x', ''];
+
+  it('answers exactly as the set of the message words does', () => {
+    for (const t of texts) {
+      const set = messageWords(t);
+      const m = new MessageWords(t);
+      for (const w of [...set, ...probes]) {
+        if (w === '') continue;
+        expect(m.has(w), `${JSON.stringify(w)} in ${JSON.stringify(t.slice(0, 40))}`).toBe(set.has(w));
+      }
+      expect(new MessageWords(t).words()).toEqual(set);
+    }
+  });
+
+  it('agrees on the dev lines with every word of every record form that could match them', () => {
+    if (!hasShared()) return;
+    const lines = readDevLines().slice(0, 1500).map((l) => l.line);
+    const vocabulary = [...new Set(lines.flatMap((l) => [...messageWords(l)]))].slice(0, 4000);
+    for (const line of lines) {
+      const set = messageWords(line);
+      const m = new MessageWords(line);
+      for (const w of vocabulary) if (m.has(w) !== set.has(w)) expect({ line, w, has: m.has(w) }).toEqual({ line, w, has: set.has(w) });
     }
   });
 });

@@ -13,6 +13,7 @@ import { loadKbAndMatcher } from '../../../src/app/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type EnrichOptions } from '../../../src/enrich/index.js';
 import { EnrichPool, chunkRecords, processMessages, type InputMessage, type OutputRecord, type ProcessOptions, type ProcessResult } from '../../../src/kafka/index.js';
 import type { KnowledgeBase } from '../../../src/kb/index.js';
+import { kbSource } from '../../../src/kb/snapshot.js';
 import { defaultPrebuiltDirs, type Matcher } from '../../../src/matcher/index.js';
 import { sdkOtlpLogs } from '../../helpers/otlp.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, hasShared, readDevLines } from '../../helpers/shared.js';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const paths = hasShared() ? [DEADENDS_RECORDS] : [join(REPO_ROOT, 'data', 'kb')];
   ({ kb, matcher } = await loadKbAndMatcher(paths, { allowInvalid: false, matcher: { cacheDir: TEST_CACHE_DIR } }, { skipped: () => undefined, build: () => undefined }));
   enricher = new Enricher(kb, matcher, enrichOptions);
-  pool = await EnrichPool.start(kb, { workers: 2, init: { kb: kb.state(), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
+  pool = await EnrichPool.start(kb, { workers: 2, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
   // The main thread's Unicode database, as the daemon hands it over once compiled.
   await matcher.unicodeReady;
   if (matcher.unicodeComplete) pool.attachUnicode(matcher.exportUnicode());
@@ -104,7 +105,7 @@ describe('enrichment workers', () => {
   });
 
   it('retire() waits for the chunks in flight, then closes', async () => {
-    const other = await EnrichPool.start(kb, { workers: 1, init: { kb: kb.state(), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
+    const other = await EnrichPool.start(kb, { workers: 1, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
     const pending = other.enrich([msg(0, 'psql: FATAL: sorry, too many clients already')], options);
     const retired = other.retire();
     const chunk = await pending;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadKnowledgeBase } from '../../../src/kb/index.js';
-import { loadKnowledgeBaseCached, type SnapshotEvent } from '../../../src/kb/snapshot.js';
+import { kbSource, loadKnowledgeBaseCached, openKbSource, type SnapshotEvent } from '../../../src/kb/snapshot.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
 const tempDir = useTempDirs('logsift-snapshot');
@@ -38,7 +38,29 @@ describe('KB snapshot (cached start)', () => {
       expect(kb.get('b')).toEqual(fresh.records[1]);
       expect(kb.signatureWords(1)).toEqual(fresh.signatureWords(1));
       expect(kb.signatureWords(1)).toEqual(['sig', 'b']);
+      expect(kb.regexWords(1)).toEqual(fresh.regexWords(1));
     }
+  });
+
+  it('hands worker threads the snapshot bytes it was read from, shared, or else the validated records', async () => {
+    const { kbDir, load } = await setup();
+    const first = await load(); // a miss: loaded and validated here, no snapshot read
+    expect('state' in kbSource(first.kb)).toBe(true);
+    const { kb } = await load();
+    const source = kbSource(kb);
+    if (!('snapshot' in source)) throw new Error('expected a snapshot source');
+    expect(source.snapshot.bytes).toBeInstanceOf(SharedArrayBuffer);
+    expect(kbSource(kb)).toEqual(source); // shared once, not copied per worker
+    // The worker's KB: the same records, words and version, records parsed on first use.
+    await writeFile(join(kbDir, 'a.jsonl'), `${rec('c')}\n`); // the files may change meanwhile: the bytes do not
+    const opened = openKbSource(structuredClone(source));
+    expect(opened.version).toBe(kb.version);
+    expect(opened.records).toEqual(kb.records);
+    expect(opened.signatureWords(0)).toEqual(kb.signatureWords(0));
+    expect(opened.regexWords(1)).toEqual(kb.regexWords(1));
+    expect(() => openKbSource({ snapshot: { ...source.snapshot, version: 'kb-0000000000000000' } })).toThrow(expect.objectContaining({ code: 'LOGSIFT_KB_READ' }));
+    expect(() => openKbSource({ snapshot: { ...source.snapshot, key: 'other' } })).toThrow(expect.objectContaining({ code: 'LOGSIFT_KB_READ' }));
+    expect(openKbSource(kbSource(first.kb)).records).toEqual(kb.records);
   });
 
   it('parses a record only when it is asked for, and says so when that record is damaged', async () => {
