@@ -149,12 +149,13 @@ export class Enricher {
 
   /** Ranked matches; the ranking's tie-break spans share one exact-engine budget per message. */
   /** `whole`: the whole message when `text` is only its message fields (a JSON log). */
-  private rank(text: string, matches: readonly number[], orderWeak = true, whole?: string): RankedMatch[] {
+  private rank(text: string, matches: readonly number[], orderWeak = true, whole?: string, allScores = false): RankedMatch[] {
     if (matches.length === 0) return [];
     const deadline = performance.now() + this.matcher.exact.budgetMs;
-    return rankMatches(text, matches, this.kb, this.sigIndex, (i) => this.matcher.spanLength(i, text, deadline), {
+    return rankMatches(text, matches, this.kb, this.sigIndex, (indexes) => this.matcher.spanLengths(indexes, text, deadline), {
       minStrength: this.minStrength,
       skipWeakRanking: !orderWeak,
+      allScores,
       ...(whole !== undefined ? { whole } : {}),
     });
   }
@@ -167,7 +168,7 @@ export class Enricher {
     const scan = this.matcher.scanChecked([text]);
     const undecided = scan.timeouts.get(0);
     if (undecided) throw new ExactBudgetError(undecided.map((i) => this.kb.heads[i]!.id), this.matcher.exact.budgetMs);
-    return this.rank(text, scan.matches[0]!);
+    return this.rank(text, scan.matches[0]!, true, undefined, true);
   }
 
   /**

@@ -19,6 +19,7 @@ export interface RankedMatch {
   index: number;
   /** Match strength in [0, 1] (3 decimals). */
   strength: number;
+  /** The tie-break score among equal strengths (module comment); 0 where it was not needed unless `allScores`. */
   score: number;
   /**
    * Set on the first match only, when it is ambiguous across technologies (technology.ts): it shows
@@ -199,18 +200,25 @@ export interface RankOptions {
   skipWeakRanking?: boolean;
   /** The whole message when `text` is only part of it (a JSON log's message fields), for the ambiguity check. */
   whole?: string;
+  /**
+   * Compute every match's score (the lookup API shows them). Default false: only the matches whose
+   * strength ties another's need one to be ordered, and the others report 0 — the same order, without
+   * a longest-common-substring walk of the text per match.
+   */
+  allScores?: boolean;
 }
 
 /**
- * All matches in rank order (best first), each with its strength. `span` gives a match's length for
- * the last tie-break; it is only called for ties, so the exact engine rarely runs.
+ * All matches in rank order (best first), each with its strength. `spans` gives the matches' lengths
+ * for the last tie-break; it is called once per message, only for the matches tied on everything
+ * before it, so the exact engine rarely runs, and then in one round trip.
  */
 export function rankMatches(
   text: string,
   matches: readonly number[],
   kb: KnowledgeBase,
   index: SignatureIndex,
-  span: (recordIndex: number) => number,
+  spans: (recordIndexes: readonly number[]) => readonly number[],
   options: RankOptions = {},
 ): RankedMatch[] {
   if (matches.length === 0) return [];
@@ -225,28 +233,53 @@ export function rankMatches(
       .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
       .sort((a, b) => b.strength - a.strength || (kb.heads[a.index]!.id < kb.heads[b.index]!.id ? -1 : 1));
   }
-  const textLower = (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
-  const textTokens = new Set(textLower.match(TOKEN) ?? []);
+  let textLower: string | null = null;
+  let textTokens: Set<string> | null = null;
+  const scoreOf = (i: number): number => {
+    textLower ??= (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text).toLowerCase();
+    textTokens ??= new Set(textLower.match(TOKEN) ?? []);
+    return scoreMatch(index, i, textLower, textTokens);
+  };
   const ranked = matches.map((i, k) => ({
     index: i,
     strength: strengths[k]!,
-    score: scoreMatch(index, i, textLower, textTokens),
+    score: options.allScores === true ? scoreOf(i) : Number.NaN, // NaN: not computed yet
     confidence: kb.heads[i]!.confidence ?? 0,
     span: -1,
   }));
+  // Strength, score, confidence; then, within each run tied on all three, span and id. The same order
+  // as one comparison on all five keys, with the spans of a message asked for together.
   ranked.sort((a, b) => {
     if (a.strength !== b.strength) return b.strength - a.strength;
+    if (Number.isNaN(a.score)) a.score = scoreOf(a.index);
+    if (Number.isNaN(b.score)) b.score = scoreOf(b.index);
     if (a.score !== b.score) return b.score - a.score;
-    if (a.confidence !== b.confidence) return b.confidence - a.confidence;
-    if (a.span < 0) a.span = span(a.index);
-    if (b.span < 0) b.span = span(b.index);
-    if (a.span !== b.span) return b.span - a.span;
-    const ida = kb.heads[a.index]!.id;
-    const idb = kb.heads[b.index]!.id;
-    return ida < idb ? -1 : ida > idb ? 1 : 0;
+    return b.confidence - a.confidence;
   });
+  const tied = (a: (typeof ranked)[number], b: (typeof ranked)[number]): boolean => a.strength === b.strength && a.score === b.score && a.confidence === b.confidence;
+  const runs: [number, number][] = [];
+  for (let i = 0; i < ranked.length; ) {
+    let j = i + 1;
+    while (j < ranked.length && tied(ranked[i]!, ranked[j]!)) j++;
+    if (j - i > 1) runs.push([i, j]);
+    i = j;
+  }
+  if (runs.length > 0) {
+    const members = runs.flatMap(([i, j]) => ranked.slice(i, j));
+    const lengths = spans(members.map((m) => m.index));
+    members.forEach((m, k) => (m.span = lengths[k]!));
+    for (const [i, j] of runs) {
+      const run = ranked.slice(i, j).sort((a, b) => {
+        if (a.span !== b.span) return b.span - a.span;
+        const ida = kb.heads[a.index]!.id;
+        const idb = kb.heads[b.index]!.id;
+        return ida < idb ? -1 : ida > idb ? 1 : 0;
+      });
+      ranked.splice(i, j - i, ...run);
+    }
+  }
   return markAmbiguity(
-    ranked.map(({ index, strength, score }) => ({ index, strength, score })),
+    ranked.map(({ index, strength, score }) => ({ index, strength, score: Number.isNaN(score) ? 0 : score })),
     index,
     message,
     options,

@@ -239,6 +239,37 @@ export class ExactEngine {
   }
 
   /** The match span of record `index` in `text`, or null; throws ExactBudgetError past `deadline`. */
+  /**
+   * `span` of several records on one text, the worker's ones in one round trip (the ranking's
+   * tie-break asks for all the tied matches of a message at once).
+   */
+  spans(indexes: readonly number[], text: string, deadline: number = performance.now() + this.budgetMs): ([number, number] | null)[] {
+    const out = new Array<[number, number] | null>(indexes.length).fill(null);
+    const tasks: WorkerTask[] = [];
+    const at: number[] = [];
+    indexes.forEach((index, k) => {
+      if (this.sources[index] === null) return;
+      if (this.linear[index] === 1) {
+        const m = this.regex(index).exec(text);
+        out[k] = m ? [m.index, m.index + m[0].length] : null;
+        return;
+      }
+      tasks.push({ text, patterns: [index], span: true });
+      at.push(k);
+    });
+    if (tasks.length === 0) return out;
+    const replies = this.call(tasks, (_k, startWaitMs) => deadline + startWaitMs);
+    const late: string[] = [];
+    // A plain loop: `call` leaves a timed-out task's reply a hole, which forEach would skip.
+    for (let j = 0; j < tasks.length; j++) {
+      const reply = replies[j];
+      if (reply === undefined) late.push(this.plan[indexes[at[j]!]!]!.id);
+      else out[at[j]!] = reply as [number, number] | null;
+    }
+    if (late.length > 0) throw new ExactBudgetError(late, this.budgetMs);
+    return out;
+  }
+
   span(index: number, text: string, deadline: number = performance.now() + this.budgetMs): [number, number] | null {
     if (this.sources[index] === null) return null;
     if (this.linear[index] === 1) {

@@ -223,6 +223,11 @@ export class Matcher {
     return s ? s[1] - s[0] : 0;
   }
 
+  /** `spanLength` of several records on one text, in one exact-engine round trip. */
+  spanLengths(indexes: readonly number[], text: string, deadline?: number): number[] {
+    return this.exact.spans(indexes, text, deadline).map((s) => (s ? s[1] - s[0] : 0));
+  }
+
   /** Stops the exact engine's worker (a later scan starts a new one). */
   close(): void {
     this.exact.close();

@@ -131,7 +131,7 @@ describe('per-message guards', () => {
       if (texts.some((t) => String(t).includes('BOOM'))) throw new Error('scan exploded');
       return real.scanChecked(texts);
     };
-    failing.spanLength = () => {
+    failing.spanLengths = () => {
       throw new Error('span exploded');
     };
     const e = new Enricher(tieKb, failing, { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });

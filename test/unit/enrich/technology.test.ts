@@ -18,7 +18,7 @@ const kb = kbOf(
   record('grpc/cert', 'certificate has expired', { domain: 'grpc', signature: 'transport: authentication handshake failed: x509: certificate has expired' }),
 );
 const ids = (...names: string[]): number[] => names.map((n) => kb.indexOf(n)!);
-const rank = (text: string, matches: number[], whole?: string): RankedMatch[] => rankMatches(text, matches, kb, buildSignatureIndex(kb), () => 0, { minStrength: 0.5, ...(whole !== undefined ? { whole } : {}) });
+const rank = (text: string, matches: number[], whole?: string): RankedMatch[] => rankMatches(text, matches, kb, buildSignatureIndex(kb), (rs) => rs.map(() => 0), { minStrength: 0.5, ...(whole !== undefined ? { whole } : {}) });
 const primaryId = (ranked: RankedMatch[], minStrength = 0.5): string | null => {
   const p = primaryOf(ranked, minStrength);
   return p === null ? null : kb.heads[p.index]!.id;
@@ -52,7 +52,7 @@ describe('a match ambiguous across technologies', () => {
     expect(primaryId(ranked)).toBeNull();
     // match.minStrength 0 keeps pure regex semantics.
     expect(primaryId(ranked, 0)).toBe('mongodb/auth');
-    expect(rankMatches(line, ids('mongodb/auth', 'git/auth'), kb, buildSignatureIndex(kb), () => 0, { minStrength: 0 })[0]!.ambiguous).toBeUndefined();
+    expect(rankMatches(line, ids('mongodb/auth', 'git/auth'), kb, buildSignatureIndex(kb), (rs) => rs.map(() => 0), { minStrength: 0 })[0]!.ambiguous).toBeUndefined();
   });
 
   it('is decided by the whole message: a MongoDB JSON log names SCRAM outside its message field', () => {

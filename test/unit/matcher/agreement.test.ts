@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { DEFAULT_MESSAGE_FIELDS, Enricher, buildSignatureIndex, rankMatches } from '../../../src/enrich/index.js';
+import { DEFAULT_MESSAGE_FIELDS, Enricher, MessageWords, buildSignatureIndex, rankMatches, scoreMatch } from '../../../src/enrich/index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines, type DevLine } from '../../helpers/shared.js';
@@ -115,15 +115,37 @@ describe('ranking and match strength on the dev lines (auto input format, as sca
     expect(wrong / wild.length).toBeLessThanOrEqual(0.08);
   });
 
+  it('orders exactly as one comparison on strength, score, confidence, span and id would (the reference)', () => {
+    const index = buildSignatureIndex(kb);
+    const multi = lines.filter((l) => l.matches.length > 1);
+    let spanTies = 0;
+    for (const l of multi) {
+      const matches = [...matcher.scan([l.line])[0]!];
+      const words = new MessageWords(l.line);
+      const lower = l.line.slice(0, 4096).toLowerCase();
+      const tokens = new Set(lower.match(/[\p{L}\p{N}]+/gu) ?? []);
+      const key = (i: number) => ({ i, strength: index.strength.strength(i, words), score: scoreMatch(index, i, lower, tokens), confidence: kb.heads[i]!.confidence ?? 0, span: matcher.spanLength(i, l.line), id: kb.heads[i]!.id });
+      const reference = matches
+        .map(key)
+        .sort((a, b) => b.strength - a.strength || b.score - a.score || b.confidence - a.confidence || b.span - a.span || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((k) => k.i);
+      let asked = 0;
+      const ranked = rankMatches(l.line, matches, kb, index, (rs) => ((asked += rs.length), rs.map((r) => matcher.spanLength(r, l.line)))).map((r) => r.index);
+      expect(ranked).toEqual(reference);
+      if (asked > 0) spanTies++;
+    }
+    expect(spanTies).toBeGreaterThan(5); // the span tie-break is exercised
+  });
+
   it('is deterministic: the same line always ranks the same way, whatever the match order', () => {
     const enricher = new Enricher(kb, matcher, { fields: [], format: 'raw' });
-    const multi = lines.filter((l) => l.matches.length > 3).slice(0, 50);
-    expect(multi).toHaveLength(50);
+    const multi = lines.filter((l) => l.matches.length > 3).slice(0, 250);
+    expect(multi).toHaveLength(250);
     for (const l of multi) {
       const a = enricher.rankText(l.line).map((r) => r.index);
       const index = buildSignatureIndex(kb);
       const shuffled = [...matcher.scan([l.line])[0]!].reverse();
-      const b = rankMatches(l.line, shuffled, kb, index, (r) => matcher.spanLength(r, l.line)).map((r) => r.index);
+      const b = rankMatches(l.line, shuffled, kb, index, (rs) => rs.map((r) => matcher.spanLength(r, l.line))).map((r) => r.index);
       expect(b).toEqual(a);
     }
   });
