@@ -6,7 +6,7 @@
  * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
  * /proc. BENCH_MESSAGES sets the count (default 1,000,000). At-least-once is also run with smaller
  * events (`output.includeLog: false`), with zstd-compressed output and with enrichment on the event
- * loop (`match.workers: 0`), each beside the same baseline; BENCH_VARIANTS=0 skips them, BENCH_MODES
+ * loop (`match.workers: 0`), each beside the same baseline; BENCH_VARIANTS=0 skips them (=extra: runs only BENCH_EXTRA's), BENCH_MODES
  * (comma-separated) picks the delivery modes.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -111,11 +111,15 @@ async function main(): Promise<void> {
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
     ].filter((m) => (process.env['BENCH_MODES'] ?? 'at-least-once,exactly-once').split(',').includes(m.mode));
+    const extra = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string> }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
+    // BENCH_VARIANTS=0: none; =extra: only BENCH_EXTRA's.
     const variants: { name: string; out: string; env: Record<string, string> }[] =
       process.env['BENCH_VARIANTS'] === '0'
         ? []
-        : [
-            ...(process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string> }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : []),
+        : process.env['BENCH_VARIANTS'] === 'extra'
+          ? extra
+          : [
+            ...extra,
             { name: 'match.workers: 0 (enrichment on the event loop)', out: 'out-inline', env: { LOGSIFT_MATCH_WORKERS: '0' } },
             { name: 'output.includeLog: false', out: 'out-nolog', env: { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' } },
             { name: 'output.compression: zstd', out: 'out-zstd', env: { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' } },
