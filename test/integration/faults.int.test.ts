@@ -156,7 +156,10 @@ describe('faults on the real protocol', () => {
     // Heartbeat (API key 12) answered GROUP_AUTHORIZATION_FAILED (30): not retriable, so kafkajs
     // emits CRASH with restart: false and leaves the consumer stopped.
     await s.cluster.command('errors 12 30');
-    await waitFor(() => d.logs.some((l) => l.msg.startsWith('consumer crashed') && l['restart'] === false), 'a crash kafkajs does not restart', 60_000);
+    await waitFor(() => d.logs.some((l) => l.msg.startsWith('consumer crashed') && l['restart'] === false), 'a crash kafkajs does not restart', 60_000).catch((err: unknown) => {
+      dumpLogs(d);
+      throw err;
+    });
     await waitFor(() => d.hasLog(/consumer restarted after a crash/), 'logsift to restart the consumer', 60_000);
     const r = await s.waitAll();
     report('consumer restart', r);
