@@ -1,13 +1,14 @@
 /**
  * kafkajs as src/kafka/kafkajs.ts loads it: the native CRC-32C its record-batch encoder uses gives
  * kafkajs's own JavaScript checksum on every length and alignment, and its pooled protocol encoder
- * writes the bytes the original does; a record batch round-trips through kafkajs's decoder.
+ * writes the bytes the original does; a record batch round-trips through kafkajs's decoder; its
+ * request queue keeps kafkajs's timing without Node's TimeoutNegativeWarning.
  */
 import { createRequire } from 'node:module';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { nativeCrc32c, pooledEncoder } from '../../../src/kafka/kafkajs.js';
+import { nativeCrc32c, quietRequestQueue, pooledEncoder } from '../../../src/kafka/kafkajs.js';
 import { loadNative } from '../../../src/matcher/native.js';
 
 const require = createRequire(import.meta.url);
@@ -67,5 +68,100 @@ describe('pooled protocol encoder', () => {
     // The checksum field (after baseOffset, length, leaderEpoch, magic) is the CRC-32C of the rest.
     const crcAt = 8 + 4 + 4 + 1;
     expect(batch.buffer.readUInt32BE(crcAt)).toBe(jsCrc(batch.buffer.subarray(crcAt + 4)) >>> 0);
+  });
+});
+
+interface Queue {
+  pending: unknown[];
+  inflight: Map<number, unknown>;
+  throttledUntil: number;
+  throttleCheckTimeoutId: unknown;
+  push(r: { entry: object; expectResponse: boolean; sendRequest: () => void }): void;
+  fulfillRequest(r: { correlationId: number; payload: null; size: number }): void;
+  checkPendingRequests(): void;
+  destroy(): void;
+}
+
+describe('kafkajs request queue, quiet', () => {
+  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as new (o: object) => Queue;
+  const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const queue = (maxInFlightRequests: number | null) =>
+    new RequestQueue({ maxInFlightRequests, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 't', broker: 'b:9092', logger });
+  const sent: number[] = [];
+  const request = (q: Queue, correlationId: number) =>
+    q.push({
+      entry: { correlationId, apiKey: 0, apiName: 'Produce', apiVersion: 3, resolve: () => {}, reject: () => {} },
+      expectResponse: true,
+      sendRequest: () => sent.push(correlationId),
+    });
+  afterEach(() => {
+    vi.useRealTimers();
+    sent.length = 0;
+  });
+
+  it('is installed', () => expect(quietRequestQueue).toBe(true));
+
+  it('re-arms its idle check without a TimeoutNegativeWarning (kafkajs issue #1751)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const q = queue(null);
+    let checks = 0;
+    const check = q.checkPendingRequests.bind(q);
+    q.checkPendingRequests = () => {
+      checks++;
+      check();
+    };
+    q.checkPendingRequests();
+    await new Promise((r) => setTimeout(r, 30));
+    q.destroy();
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w === 'TimeoutNegativeWarning')).toEqual([]);
+    expect(checks).toBeGreaterThan(1); // kafkajs's idle re-arm, kept
+  });
+
+  it('re-arms an idle check after 1 ms, as Node did with kafkajs’s negative delay', () => {
+    vi.useFakeTimers();
+    const q = queue(null);
+    request(q, 1);
+    q.fulfillRequest({ correlationId: 1, payload: null, size: 0 });
+    expect(sent).toEqual([1]);
+    expect(vi.getTimerCount()).toBe(1);
+    const check = vi.spyOn(q, 'checkPendingRequests');
+    vi.advanceTimersByTime(1);
+    expect(check).toHaveBeenCalledTimes(1);
+    q.destroy();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends a request held by a broker throttle when the throttle ends, not before', () => {
+    vi.useFakeTimers();
+    const q = queue(null);
+    q.throttledUntil = Date.now() + 50;
+    request(q, 1);
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(49);
+    expect(sent).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([1]);
+    q.destroy();
+  });
+
+  it('sends requests held by the in-flight limit as earlier ones complete', () => {
+    vi.useFakeTimers();
+    const q = queue(1);
+    request(q, 1);
+    request(q, 2);
+    request(q, 3);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(100); // polled as kafkajs does; still at the limit
+    expect(sent).toEqual([1]);
+    q.fulfillRequest({ correlationId: 1, payload: null, size: 0 });
+    expect(sent).toEqual([1, 2]);
+    q.fulfillRequest({ correlationId: 2, payload: null, size: 0 });
+    expect(sent).toEqual([1, 2, 3]);
+    expect(q.pending).toEqual([]);
+    q.destroy();
   });
 });
