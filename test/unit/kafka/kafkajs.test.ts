@@ -73,9 +73,7 @@ describe('pooled protocol encoder', () => {
 
 interface Queue {
   pending: unknown[];
-  inflight: Map<number, unknown>;
   throttledUntil: number;
-  throttleCheckTimeoutId: unknown;
   push(r: { entry: object; expectResponse: boolean; sendRequest: () => void }): void;
   fulfillRequest(r: { correlationId: number; payload: null; size: number }): void;
   checkPendingRequests(): void;
