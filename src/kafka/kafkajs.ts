@@ -91,7 +91,8 @@ const IDLE_POLL_MS = 1;
  * end while the broker throttles, every 10 ms while requests wait on the in-flight limit, every 1 ms
  * otherwise. Dropping the idle re-arm (issue #1704) was tried, with a one-off build beside this one in
  * the same bench:pipeline run, and not kept: an idle client used 1.6% of a core less, but the pipeline
- * measured 74% of the pass-through against 81% with kafkajs's timing.
+ * measured 74% of the pass-through against 81% with kafkajs's timing (within this machine's 65-81%
+ * spread, so no clear gain either way).
  */
 export function installQuietRequestQueue(): boolean {
   const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueueLike };
