@@ -56,7 +56,7 @@ interface Measured {
   brokerCpuPerMsgUs: number;
 }
 
-async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number, trace?: () => Promise<void>): Promise<Measured> {
+async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number, trace?: () => Promise<void>, sample?: () => Promise<void>): Promise<Measured> {
   while (!startWhen()) {
     if (child.exitCode !== null) throw new Error(`${name} exited early`);
     await new Promise((r) => setTimeout(r, 50));
@@ -73,6 +73,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
     if (process.env['BENCH_TRACE']) console.log(`${name} ${((Date.now() - t0) / 1000).toFixed(2)} s ${done}`);
     if (first === null && done > 0) first = { t: Date.now(), done };
     maxRss = Math.max(maxRss, procStats(child.pid!).rssMiB);
+    if (sample) await sample();
   }
   const seconds = (Date.now() - t0) / 1000;
   // From the first commit seen to the last: the stream once it flows, without connecting and joining.
@@ -138,11 +139,23 @@ async function main(): Promise<void> {
           port = Number(/"port":(\d+)/.exec(text)?.[1] ?? 0);
         }
       });
-      return measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
+      // BENCH_MEMORY: the peak of each of the daemon's memory gauges (main thread), printed after the run.
+      const peaks = new Map<string, number>();
+      const sample = process.env['BENCH_MEMORY']
+        ? async () => {
+            const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            for (const m of text.matchAll(/^(process_resident_memory_bytes|nodejs_heap_size_total_bytes|nodejs_heap_size_used_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_total_bytes\{space="\w+"\})\s+(\d+)/gm)) {
+              peaks.set(m[1]!, Math.max(peaks.get(m[1]!) ?? 0, Number(m[2]) / 1048576));
+            }
+          }
+        : undefined;
+      const result = await measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
         // BENCH_TRACE: where a chunk's time went, from the daemon's own histograms.
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         console.log(text.split('\n').filter((l) => /^logsift_(scan|batch|produce|commit)_duration_seconds_(sum|count|bucket)|^logsift_messages_total|^logsift_events_produced_total|^logsift_scanned_bytes_total/.test(l)).join('\n'));
-      });
+      }, sample);
+      if (sample) console.log(`${mode} ${JSON.stringify(env)} peak MiB: ${[...peaks].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+      return result;
     };
     const rate = (s: { seconds: number }) => N / s.seconds;
     const summary: string[] = [];

@@ -1,17 +1,19 @@
 import type { UnmatchedMiner } from '../suggest/index.js';
 
 /**
- * The daemon's hook for a chunk's unmatched messages. Mining is a side view: a failure there is
- * reported and never fails the chunk, whose events are already delivered.
+ * The daemon's hook for a chunk's unmatched messages: `seen` of them matched nothing, and `texts` are
+ * those its mining selector chose (selected where the chunk was enriched). Mining is a side view: a
+ * failure there is reported and never fails the chunk, whose events are already delivered.
  */
 export function mineUnmatched(
-  miner: Pick<UnmatchedMiner, 'observe' | 'templates'>,
-  raws: readonly string[],
+  miner: Pick<UnmatchedMiner, 'addSelected' | 'templates'>,
+  seen: number,
+  texts: readonly string[],
   mined: (errorLines: number, templates: number) => void,
   failed: (err: unknown) => void,
 ): void {
   try {
-    mined(miner.observe(raws), miner.templates);
+    mined(miner.addSelected(seen, texts), miner.templates);
   } catch (err) {
     failed(err);
   }

@@ -69,9 +69,13 @@ export interface ProcessLimits {
   unmatchedEvents?: boolean;
 }
 
-/** `bytes`: the decoded bytes scanned (0 when decoding failed). */
+/**
+ * `bytes`: the decoded bytes scanned (0 when decoding failed). `text`: the text that was scanned (a
+ * JSON log's message fields) and `log` what extraction made of the message (the parsed JSON log, or
+ * the raw text): what the shells' unmatched-message mining selects from without extracting again.
+ */
 export type Outcome =
-  | { kind: 'event' | 'unmatched'; result: EnrichedMessage; json: string; bytes: number }
+  | { kind: 'event' | 'unmatched'; result: EnrichedMessage; json: string; bytes: number; text: string; log: unknown }
   | { kind: 'poison'; code: PoisonCode; detail: string; bytes: number };
 
 /** One enriched message. `logJson` is the bounded JSON text of the event's `log` (see bounded.ts). */
@@ -217,7 +221,7 @@ export class Enricher {
         const strong = primaryOf(ranked, this.minStrength) !== null;
         const logJson = this.logBounds === null || (!unmatchedEvents && !strong) ? '' : l.json ? boundedJsonOf(l.log, l.raw, this.logBounds) : boundedJson(l.raw, this.logBounds);
         const result = new EnrichedMessage(this, ranked, inputs[l.i]!.source, logJson, l.context);
-        outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.matched || unmatchedEvents ? result.json() : '', bytes: l.bytes };
+        outcomes[l.i] = { kind: result.matched ? 'event' : 'unmatched', result, json: result.matched || unmatchedEvents ? result.json() : '', bytes: l.bytes, text: l.text, log: l.log };
       } catch (err) {
         outcomes[l.i] = { kind: 'poison', ...failure(step, err), bytes: l.bytes };
       }

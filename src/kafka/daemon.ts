@@ -27,8 +27,11 @@ export interface DaemonDeps {
   afterChunk?: (enriched: ProcessResult['enriched']) => void;
   tracer?: Tracer;
   now?: () => Date;
-  /** Raw values of the messages that matched nothing, per chunk (template mining). */
-  onUnmatched?: (values: readonly string[]) => void;
+  /**
+   * Per chunk, for template mining: how many of its items matched nothing, and the texts of those
+   * the chunk processor's mining selector chose (ChunkItem.mined).
+   */
+  onUnmatched?: (unmatched: number, mined: readonly string[]) => void;
 }
 
 const headerGetter = {
@@ -349,7 +352,11 @@ export class Daemon {
         traceId: span.spanContext().traceId,
       };
       this.observer.batch(report);
-      this.deps.onUnmatched?.(result.items.filter((e) => !e.matched).map((e) => messages[e.owner]!.value?.toString('utf8') ?? ''));
+      if (this.deps.onUnmatched) {
+        const mined: string[] = [];
+        for (const e of result.items) if (e.mined !== undefined) mined.push(e.mined);
+        this.deps.onUnmatched(result.unmatched, mined);
+      }
       this.deps.afterChunk?.(result.enriched);
       await heartbeat();
     } finally {

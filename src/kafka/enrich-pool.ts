@@ -3,7 +3,9 @@
  * encode: records.ts `enrichChunk`) runs on worker threads, so that the event loop is left with
  * Kafka's fetch, produce and commit, and they overlap with matching. The chunk crosses as bytes
  * (values and keys back to back, transferred) and comes back as columns plus the events' UTF-8 bytes
- * (transferred), from which the event loop builds the records (phase 2, `chunkRecords`).
+ * (transferred), from which the event loop builds the records (phase 2, `chunkRecords`). Mining's
+ * selection of unmatched texts runs there too, on the text the worker extracted: the event loop only
+ * adds the chosen texts to the stream's miner.
  */
 import type { Worker } from 'node:worker_threads';
 
@@ -12,6 +14,7 @@ import type { EventResource } from '../enrich/index.js';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import type { SerializedUnicodePart } from '../matcher/index.js';
+import type { ErrorLineOptions } from '../suggest/index.js';
 import { HEADER, headerString, type ChunkItem, type ChunkProcessor, type DlqReason, type EnrichedChunk, type InputMessage, type ProcessOptions } from './records.js';
 
 /** A chunk as it crosses: one topic-partition's messages; `spans` holds key start/end and value start/end in `data` (-1: null). */
@@ -43,6 +46,8 @@ export interface EnrichReply {
   /** By item index, only where set. */
   resources: Record<number, EventResource>;
   traceLinks: Record<number, { trace_id: string; span_id: string }>;
+  /** By item index: the unmatched texts chosen for mining (ChunkItem.mined). */
+  mined: Record<number, string>;
 }
 
 /** Packs a chunk for a worker: the buffers to transfer are the job's own. */
@@ -108,6 +113,7 @@ export function packReply(chunk: EnrichedChunk): EnrichReply {
   const values = Buffer.allocUnsafeSlow(size);
   const resources: Record<number, EventResource> = {};
   const traceLinks: Record<number, { trace_id: string; span_id: string }> = {};
+  const mined: Record<number, string> = {};
   let pos = 0;
   chunk.items.forEach((item, k) => {
     const at = k * ITEM_COLUMNS;
@@ -122,8 +128,9 @@ export function packReply(chunk: EnrichedChunk): EnrichReply {
     }
     if (item.resource !== undefined) resources[k] = item.resource;
     if (item.traceLink !== undefined) traceLinks[k] = item.traceLink;
+    if (item.mined !== undefined) mined[k] = item.mined;
   });
-  return { kbVersion: chunk.kbVersion, bytes: chunk.bytes, scanSeconds: chunk.scanSeconds, poison: chunk.poison, columns, values: new Uint8Array(values.buffer, 0, size), resources, traceLinks };
+  return { kbVersion: chunk.kbVersion, bytes: chunk.bytes, scanSeconds: chunk.scanSeconds, poison: chunk.poison, columns, values: new Uint8Array(values.buffer, 0, size), resources, traceLinks, mined };
 }
 
 /** The event loop's view of a reply; signature ids come from this thread's copy of the same KB. */
@@ -147,14 +154,21 @@ export function unpackReply(reply: EnrichReply, kb: KnowledgeBase): EnrichedChun
     if (resource !== undefined) item.resource = resource;
     const link = reply.traceLinks[k];
     if (link !== undefined) item.traceLink = link;
+    const text = reply.mined[k];
+    if (text !== undefined) item.mined = text;
     items[k] = item;
   }
   return { kbVersion: reply.kbVersion, items, poison: reply.poison, bytes: reply.bytes, scanSeconds: reply.scanSeconds };
 }
 
+/** A worker's start: the enricher's, and the error-line options of unmatched-message mining (null: no mining). */
+export interface EnrichWorkerInit extends EnricherInit {
+  mining: ErrorLineOptions | null;
+}
+
 export interface EnrichPoolOptions {
   workers: number;
-  init: EnricherInit;
+  init: EnrichWorkerInit;
   onReplaced?: (reason: string) => void;
 }
 

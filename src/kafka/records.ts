@@ -172,6 +172,8 @@ export interface ChunkItem {
   value: string | Buffer | null;
   /** Only when enriched on this thread: the full result (the shadow KB, tests). */
   result?: EnrichedMessage;
+  /** An unmatched item's text, when the chunk's mining selector chose it (error-looking, cut). */
+  mined?: string;
 }
 
 /** Phase 1 of a chunk: what `Enricher.process` decided, per item, before any record is built. */
@@ -185,11 +187,15 @@ export interface EnrichedChunk {
   scanSeconds: number;
 }
 
+/** Picks the unmatched texts to mine (suggest/unmatched.ts ErrorTextSelector): the text, cut, or null. */
+export type MiningSelector = (text: string, log: unknown) => string | null;
+
 /**
  * Phase 1, pure and thread-agnostic: decode, extract, scan, rank and encode a chunk. `keepResults`
- * keeps each item's EnrichedMessage (same thread only).
+ * keeps each item's EnrichedMessage (same thread only); `select` marks the unmatched items to mine
+ * (`mined`), from the text already extracted.
  */
-export function enrichChunk(messages: readonly InputMessage[], enricher: Enricher, options: Omit<ProcessOptions, 'decorate'>, keepResults = true): EnrichedChunk {
+export function enrichChunk(messages: readonly InputMessage[], enricher: Enricher, options: Omit<ProcessOptions, 'decorate'>, keepResults = true, select?: MiningSelector): EnrichedChunk {
   const t0 = process.hrtime.bigint();
   const failed = new Map<number, { reason: DlqReason; detail: string }>();
   const inputs: MessageInput[] = [];
@@ -228,6 +234,10 @@ export function enrichChunk(messages: readonly InputMessage[], enricher: Enriche
     if (r.context?.resource !== undefined) item.resource = r.context.resource;
     if (r.context?.trace_id !== undefined && r.context.span_id !== undefined) item.traceLink = { trace_id: r.context.trace_id, span_id: r.context.span_id };
     if (keepResults) item.result = r;
+    if (select !== undefined && !r.matched) {
+      const mined = select(o.text, o.log);
+      if (mined !== null) item.mined = mined;
+    }
     items.push(item);
   });
   const poison = [...failed.entries()].sort((a, b) => a[0] - b[0]).map(([i, f]) => ({ owner: i, ...f }));
@@ -277,8 +287,8 @@ export function chunkRecords(messages: readonly InputMessage[], chunk: EnrichedC
 }
 
 /** Both phases on this thread (the daemon without enrichment workers, tests). */
-export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date): ProcessResult {
-  return chunkRecords(messages, enrichChunk(messages, enricher, options), options, now);
+export function processMessages(messages: readonly InputMessage[], enricher: Enricher, options: ProcessOptions, now: Date, select?: MiningSelector): ProcessResult {
+  return chunkRecords(messages, enrichChunk(messages, enricher, options, true, select), options, now);
 }
 
 function eventRecord(m: InputMessage, item: ChunkItem, topic: string, kbVersion: string, options: ProcessOptions): OutputRecord {
@@ -305,13 +315,16 @@ export interface ChunkProcessor {
 
 /** Phase 1 on the event loop (`match.workers: 0`, the shadow KB, tests). */
 export class InlineProcessor implements ChunkProcessor {
-  constructor(readonly enricher: Enricher) {}
+  constructor(
+    readonly enricher: Enricher,
+    private readonly select?: MiningSelector,
+  ) {}
 
   get kb(): KnowledgeBase {
     return this.enricher.kb;
   }
 
   enrich(messages: readonly InputMessage[], options: Omit<ProcessOptions, 'decorate'>): Promise<EnrichedChunk> {
-    return Promise.resolve(enrichChunk(messages, this.enricher, options));
+    return Promise.resolve(enrichChunk(messages, this.enricher, options, true, this.select));
   }
 }

@@ -20,15 +20,35 @@ export interface Suggestion extends TemplateView {
 /** Characters of a message classified and mined: bounds the work per message (templates keep 64 tokens anyway). */
 export const MAX_MINED_CHARS = 8192;
 
-export class UnmatchedMiner {
+/**
+ * The selection half of mining, pure and thread-agnostic: which extracted message texts are mined
+ * (the error-looking ones), cut to {@link MAX_MINED_CHARS}. The daemon runs it where the chunk was
+ * enriched (an enrichment worker, on the text it already extracted) and hands only the selected texts
+ * to the stream's one miner.
+ */
+export class ErrorTextSelector {
   private readonly classifier: ErrorLineClassifier;
+
+  constructor(options: ErrorLineOptions = {}) {
+    this.classifier = new ErrorLineClassifier(options);
+  }
+
+  /** The text to mine, or null when it does not look like an error. `log`: the parsed JSON log, if any. */
+  select(text: string, log?: unknown): string | null {
+    const cut = text.length > MAX_MINED_CHARS ? text.slice(0, MAX_MINED_CHARS) : text;
+    return this.classifier.test(cut, log) ? cut : null;
+  }
+}
+
+export class UnmatchedMiner {
+  private readonly selector: ErrorTextSelector;
   private readonly miner: TemplateMiner;
   /** Unmatched messages seen, and the error-looking ones among them that were mined. */
   seen = 0;
   errorLines = 0;
 
   constructor(private readonly options: UnmatchedMinerOptions) {
-    this.classifier = new ErrorLineClassifier(options);
+    this.selector = new ErrorTextSelector(options);
     this.miner = new TemplateMiner(options);
   }
 
@@ -44,13 +64,24 @@ export class UnmatchedMiner {
       } catch {
         continue; // not JSON under format=json: dead-lettered by the pipeline, not a template
       }
-      if (text.length > MAX_MINED_CHARS) text = text.slice(0, MAX_MINED_CHARS);
-      if (!this.classifier.test(text, log)) continue;
-      this.miner.add(text);
+      const selected = this.selector.select(text, log);
+      if (selected === null) continue;
+      this.miner.add(selected);
       mined++;
     }
     this.errorLines += mined;
     return mined;
+  }
+
+  /**
+   * Mines texts an {@link ErrorTextSelector} with this miner's options already chose, out of `seen`
+   * unmatched messages; returns how many were mined.
+   */
+  addSelected(seen: number, texts: readonly string[]): number {
+    this.seen += seen;
+    for (const t of texts) this.miner.add(t);
+    this.errorLines += texts.length;
+    return texts.length;
   }
 
   get templates(): number {

@@ -6,7 +6,7 @@ import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../../../src/enrich/index.js';
 import { mineUnmatched } from '../../../src/app/index.js';
 import { createHttpServer, listen } from '../../../src/http/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { UnmatchedMiner } from '../../../src/suggest/index.js';
+import { ErrorTextSelector, UnmatchedMiner } from '../../../src/suggest/index.js';
 import { LogsiftMetrics } from '../../../src/telemetry/index.js';
 import { kbOf, record } from '../../helpers/kb.js';
 
@@ -27,7 +27,10 @@ beforeAll(async () => {
   metrics = new LogsiftMetrics({ signatureLabel: true, processMetrics: false });
   const miner = new UnmatchedMiner({ fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
   const lines = ['ERROR disk /dev/sda1 full', 'ERROR disk /dev/sdb2 full', 'FATAL cannot allocate 4096 bytes', 'INFO ok'];
-  mineUnmatched(miner, lines, (n, templates) => metrics.unmatchedMined(n, templates), (err) => {
+  // As the daemon does it: the texts are selected where the chunk was enriched, then mined.
+  const selector = new ErrorTextSelector();
+  const selected = lines.map((l) => selector.select(l)).filter((t) => t !== null);
+  mineUnmatched(miner, lines.length, selected, (n, templates) => metrics.unmatchedMined(n, templates), (err) => {
     throw err;
   });
   base = await serve(miner);
@@ -59,11 +62,11 @@ describe('GET /v1/unmatched', () => {
     const failures: unknown[] = [];
     const broken = {
       templates: 0,
-      observe: (): number => {
+      addSelected: (): number => {
         throw new Error('boom');
       },
     };
-    mineUnmatched(broken, ['ERROR x'], () => failures.push('mined'), (err) => failures.push((err as Error).message));
+    mineUnmatched(broken, 1, ['ERROR x'], () => failures.push('mined'), (err) => failures.push((err as Error).message));
     expect(failures).toEqual(['boom']);
   });
 

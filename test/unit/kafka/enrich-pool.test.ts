@@ -2,7 +2,8 @@
  * The daemon's enrichment workers give the records the event loop would have made: same topics, keys,
  * values and headers, same poison with the same reasons, same counts and primaries — on the dev lines
  * with the 2,522-record KB, poison of every kind, OTLP messages told by their content-type header,
- * binary keys and non-ASCII lines. A KB reload's old pool closes only once its chunks are back.
+ * binary keys and non-ASCII lines, and the same unmatched texts chosen for template mining. A KB
+ * reload's old pool closes only once its chunks are back.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { EnrichPool, chunkRecords, processMessages, type InputMessage, type Outp
 import type { KnowledgeBase } from '../../../src/kb/index.js';
 import { kbSource } from '../../../src/kb/snapshot.js';
 import { defaultPrebuiltDirs, type Matcher } from '../../../src/matcher/index.js';
+import { ErrorTextSelector } from '../../../src/suggest/index.js';
 import { sdkOtlpLogs } from '../../helpers/otlp.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, hasShared, readDevLines } from '../../helpers/shared.js';
 
@@ -31,7 +33,7 @@ beforeAll(async () => {
   const paths = hasShared() ? [DEADENDS_RECORDS] : [join(REPO_ROOT, 'data', 'kb')];
   ({ kb, matcher } = await loadKbAndMatcher(paths, { allowInvalid: false, matcher: { cacheDir: TEST_CACHE_DIR } }, { skipped: () => undefined, build: () => undefined }));
   enricher = new Enricher(kb, matcher, enrichOptions);
-  pool = await EnrichPool.start(kb, { workers: 2, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
+  pool = await EnrichPool.start(kb, { workers: 2, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions, mining: {} } });
   // The main thread's Unicode database, as the daemon hands it over once compiled.
   await matcher.unicodeReady;
   if (matcher.unicodeComplete) pool.attachUnicode(matcher.exportUnicode());
@@ -61,7 +63,8 @@ function comparable(r: ProcessResult): unknown {
 }
 
 async function both(messages: InputMessage[], o: ProcessOptions = options): Promise<{ inline: ProcessResult; pooled: ProcessResult }> {
-  const inline = processMessages(messages, enricher, o, now);
+  const selector = new ErrorTextSelector({});
+  const inline = processMessages(messages, enricher, o, now, (text, log) => selector.select(text, log));
   const pooled = chunkRecords(messages, await pool.enrich(messages, o), o, now);
   return { inline, pooled };
 }
@@ -70,13 +73,16 @@ describe('enrichment workers', () => {
   it('give the event loop’s records for the dev lines, chunk by chunk', async () => {
     const lines = hasShared() ? readDevLines().map((l) => l.line) : readFileSync(join(REPO_ROOT, 'data', 'samples', 'demo.log'), 'utf8').split('\n');
     let matched = 0;
+    let mined = 0;
     for (let start = 0; start < lines.length; start += 700) {
       const messages = lines.slice(start, start + 700).map((l, i) => msg(start + i, l));
       const { inline, pooled } = await both(messages);
       expect(comparable(pooled)).toEqual(comparable(inline));
       matched += pooled.matched;
+      mined += pooled.items.filter((i) => i.mined !== undefined).length;
     }
     expect(matched).toBeGreaterThan(100);
+    expect(mined).toBeGreaterThan(0);
   });
 
   it('give the same poison, OTLP items, binary keys and non-ASCII events', async () => {
@@ -105,7 +111,7 @@ describe('enrichment workers', () => {
   });
 
   it('retire() waits for the chunks in flight, then closes', async () => {
-    const other = await EnrichPool.start(kb, { workers: 1, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions } });
+    const other = await EnrichPool.start(kb, { workers: 1, init: { kb: kbSource(kb), matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: defaultPrebuiltDirs() }, enrich: enrichOptions, mining: null } });
     const pending = other.enrich([msg(0, 'psql: FATAL: sorry, too many clients already')], options);
     const retired = other.retire();
     const chunk = await pending;

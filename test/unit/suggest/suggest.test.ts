@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -6,8 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../../src/config/index.js';
 import { KnowledgeBase, RecordSchema } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { ErrorLineClassifier, MAX_MINED_CHARS, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
+import { Enricher } from '../../../src/enrich/index.js';
+import { enrichChunk } from '../../../src/kafka/index.js';
+import { ErrorLineClassifier, ErrorTextSelector, MAX_MINED_CHARS, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
 import { runCli } from '../../helpers/cli.js';
+import { kbOf, record } from '../../helpers/kb.js';
+import { LOGHUB_DIR, hasShared } from '../../helpers/shared.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
 const tempDir = useTempDirs('logsift-suggest');
@@ -141,6 +146,38 @@ describe('draftRecord', () => {
     const [t] = miner.top(1);
     expect(t!.tokens).toHaveLength(64);
     expect(t!.example.length).toBe(500);
+  });
+});
+
+describe('mining selected where the chunk is enriched (the daemon)', () => {
+  it('mines what observe() mines from the raw values: same counts, same templates', async () => {
+    const kb = kbOf(record('net/refused', 'connection refused'));
+    const matcher = await Matcher.create(kb, { cacheDir: null });
+    try {
+      const fields = ['message', 'msg'];
+      const enricher = new Enricher(kb, matcher, { fields, format: 'auto' });
+      const raws = [
+        ...(hasShared() ? readdirSync(LOGHUB_DIR).flatMap((f) => readFileSync(join(LOGHUB_DIR, f), 'utf8').split('\n').filter((l) => l !== '').slice(0, 200)) : []),
+        'ERROR disk /dev/sda1 full',
+        '{"level":"error","msg":"worker 7 lost"}',
+        '{"level":"info","msg":"ERROR in the text"}',
+        '{"level":"info","msg":"all good"}',
+        'dial tcp 10.0.0.1:5432: connection refused',
+        `ERROR early ${'y '.repeat(MAX_MINED_CHARS)}`,
+      ];
+      const whole = new UnmatchedMiner({ fields, format: 'auto' });
+      const split = new UnmatchedMiner({ fields, format: 'auto' });
+      const selector = new ErrorTextSelector();
+      const messages = raws.map((r, i) => ({ topic: 'in', partition: 0, offset: String(i), timestamp: null, key: null, value: Buffer.from(r), headers: {} }));
+      const chunk = enrichChunk(messages, enricher, { outputTopic: 'out', unmatchedTopic: null, dlqTopic: 'dlq', key: 'input', format: 'auto', fields, maxMessageBytes: 1 << 20 }, false, (t, log) => selector.select(t, log));
+      const unmatched = chunk.items.filter((i) => !i.matched);
+      whole.observe(unmatched.map((i) => raws[i.owner]!));
+      split.addSelected(unmatched.length, unmatched.flatMap((i) => (i.mined === undefined ? [] : [i.mined])));
+      expect(split.errorLines).toBeGreaterThan(4);
+      expect(split.view(1000)).toEqual(whole.view(1000));
+    } finally {
+      matcher.close();
+    }
   });
 });
 
