@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DEFAULT_KB, PACKAGE_ROOT } from './common.js';
+import { DEFAULT_BATCH_LINES } from './scan.js';
 
 const SCAN = `Usage: logsift scan [options]
 Scans log lines (a file or stdin) against the KB and writes one JSON event per matched line.
@@ -15,7 +16,7 @@ Scans log lines (a file or stdin) against the KB and writes one JSON event per m
   --fields a,b.c          JSON log fields that are scanned
   --case-sensitive        the KB's regexes are case-insensitive by default
   --max-line-bytes N      longer lines are reported and skipped (default 1048576)
-  --batch-size N          lines per native scan call (default 2048)
+  --batch-size N          lines per native scan call (default ${DEFAULT_BATCH_LINES})
   --cache-dir DIR         compiled-database cache (default $LOGSIFT_CACHE_DIR, else ~/.cache/logsift)
   --no-cache              always compile
   --allow-invalid-records load the valid records and report the invalid ones

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type Li
 import { UnmatchedMiner, formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_KB, UsageError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbLoadOptions, shareFlag, type KbLoadFlagValues } from './kb-flags.js';
-import { runScan } from './scan.js';
+import { DEFAULT_BATCH_LINES, runScan } from './scan.js';
 
 /** `logsift kb lint`: exit 1 only when some finding is an error (invalid, rejected, empty). */
 export async function kbLint(
@@ -88,7 +88,7 @@ export async function kbSuggest(values: SuggestFlagValues, io: Io, top: number):
   const miner = minerFor(fields, inputFormat);
   const discard = new Writable({ write: (_c, _e, cb) => cb() });
   await runScan(
-    { input: values.input, emit: 'matched', format: 'json', inputFormat, fields, maxLineBytes: 1 << 20, batchSize: 2048 },
+    { input: values.input, emit: 'matched', format: 'json', inputFormat, fields, maxLineBytes: 1 << 20, batchSize: DEFAULT_BATCH_LINES },
     enricher,
     discard,
     io.err,

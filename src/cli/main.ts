@@ -14,7 +14,7 @@ import { commandHelp, version } from './help.js';
 import type { LintCheck } from '../kb/lint.js';
 import { kbSource } from '../kb/snapshot.js';
 import { KB_LOAD_FLAGS, filterFromFlags, kbLoadOptions, shareFlag } from './kb-flags.js';
-import { runScan, type ScanPool } from './scan.js';
+import { DEFAULT_BATCH_LINES, POOL_AFTER_LINES, runScan, type ScanPool } from './scan.js';
 
 const HELP = `logsift — match log messages against a knowledge base of error signatures
 
@@ -45,7 +45,7 @@ Defaults: --kb ${DEFAULT_KB}, --input - (stdin), --emit matched, --format json,
 Filter terms: domain:NAME, category:NAME, id:GLOB (* and ? wildcards); also $LOGSIFT_KB_INCLUDE,
 $LOGSIFT_KB_EXCLUDE (comma-separated).
 --exact-budget ${DEFAULT_EXACT_BUDGET_MS} (ms of exact-engine work per line; env LOGSIFT_MATCH_EXACT_BUDGET).
---threads: the available cores, 1 on 2 cores or fewer (workers start once the input exceeds 4 batches).
+--threads: the available cores, 1 on 2 cores or fewer (workers start once the input exceeds ${POOL_AFTER_LINES} lines).
 `;
 
 function stdio(): Io {
@@ -103,7 +103,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
     inputFormat: oneOf<InputFormat>('input-format', values['input-format'], ['auto', 'raw', 'json'], 'auto'),
     fields,
     maxLineBytes: positiveInt('max-line-bytes', values['max-line-bytes'], 1 << 20),
-    batchSize: positiveInt('batch-size', values['batch-size'], 2048),
+    batchSize: positiveInt('batch-size', values['batch-size'], DEFAULT_BATCH_LINES),
   };
   if (options.input === '-' && (io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('no input: pass --input FILE, or pipe lines into stdin');
   if ((values['max-background-rate'] === undefined) !== (values.background === undefined)) throw new UsageError('--background FILE and --max-background-rate R go together');
@@ -126,7 +126,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   let pool: ScanPool | undefined;
   if (threads > 1 && cacheDir !== null) {
     pool = {
-      startAfterBatches: 4,
+      startAfterBatches: Math.ceil(POOL_AFTER_LINES / options.batchSize),
       start: async (render) => {
         const { startScanPool } = await import('./scan-pool.js');
         const unicodeAtStart = matcher.unicodeComplete;

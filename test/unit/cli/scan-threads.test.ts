@@ -13,7 +13,7 @@ import { Enricher, type MessageInput } from '../../../src/enrich/index.js';
 import { loadKnowledgeBase } from '../../../src/kb/index.js';
 import { kbSource } from '../../../src/kb/snapshot.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { runScan } from '../../../src/cli/scan.js';
+import { POOL_AFTER_LINES, runScan } from '../../../src/cli/scan.js';
 import { startScanPool } from '../../../src/cli/scan-pool.js';
 import { runCli } from '../../helpers/cli.js';
 import { REPO_ROOT, STARTER_KB, TEST_CACHE_DIR } from '../../helpers/shared.js';
@@ -21,10 +21,10 @@ import { PassThrough, Readable } from 'node:stream';
 
 const demo = readFileSync(join(REPO_ROOT, 'data', 'samples', 'demo.log'));
 
-/** 10 copies of the demo log, with an invalid UTF-8 line, an over-long line and non-ASCII lines among them. */
-function input(): Buffer {
+/** Copies of the demo log, with an invalid UTF-8 line, an over-long line and non-ASCII lines among them. */
+function input(copies = 10): Buffer {
   const parts: Buffer[] = [];
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < copies; i++) {
     parts.push(demo);
     if (i === 3) parts.push(Buffer.from([0x66, 0xff, 0x0a]));
     if (i === 6) parts.push(Buffer.from(`${'x'.repeat(2000)}\n`));
@@ -35,13 +35,15 @@ function input(): Buffer {
 
 describe('logsift scan --threads', () => {
   it('writes the same bytes as one thread, in input order, errors interleaved', async () => {
-    const args = ['scan', '--kb', STARTER_KB, '--cache-dir', TEST_CACHE_DIR, '--emit', 'all', '--batch-size', '7', '--max-line-bytes', '1000'];
-    const one = await runCli([...args, '--threads', '1'], input());
-    const two = await runCli([...args, '--threads', '2'], input());
+    const args = ['scan', '--kb', STARTER_KB, '--cache-dir', TEST_CACHE_DIR, '--emit', 'all', '--batch-size', '37', '--max-line-bytes', '1000'];
+    // More lines than POOL_AFTER_LINES: the workers start and render most batches.
+    const copies = Math.ceil((2 * POOL_AFTER_LINES) / 23);
+    const one = await runCli([...args, '--threads', '1'], input(copies));
+    const two = await runCli([...args, '--threads', '2'], input(copies));
     expect(one.code).toBe(0);
     expect(two.code).toBe(0);
     const lines = one.stdout.split('\n').filter((l) => l !== '');
-    expect(lines.length).toBe(10 * 23 + 3);
+    expect(lines.length).toBe(copies * 23 + 3);
     expect(lines.filter((l) => l.includes('logsift.error/v1'))).toHaveLength(2);
     expect(two.stdout).toBe(one.stdout);
     const timeless = (t: string) => t.replace(/ in [\d.]+ m?s( \(\d+ lines\/s\))?/g, '');
