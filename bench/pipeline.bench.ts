@@ -5,9 +5,11 @@
  * for each delivery mode: at-least-once (consume → produce → commit) and exactly-once (one transaction
  * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
  * /proc. BENCH_MESSAGES sets the count (default 1,000,000). At-least-once is also run with smaller
- * events (`output.includeLog: false`), with zstd-compressed output and with enrichment on the event
- * loop (`match.workers: 0`), each beside the same baseline; BENCH_VARIANTS=0 skips them (=extra: runs only BENCH_EXTRA's), BENCH_MODES
- * (comma-separated) picks the delivery modes.
+ * events (`output.includeLog: false`), with zstd-compressed output, with enrichment on the event
+ * loop (`match.workers: 0`) and with a 1-record KB (the delivery path without the matching work),
+ * each beside the same baseline; BENCH_VARIANTS=0 skips them (=extra: runs only BENCH_EXTRA's), BENCH_MODES
+ * (comma-separated) picks the delivery modes. BENCH_MEMORY=1 prints each logsift run's peak memory
+ * gauges (its /metrics: RSS, V8 heap by space, external memory; the main thread's heap only).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -87,7 +89,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
+  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, 'out-onerecord': PARTITIONS, 'out-onerecord.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
@@ -124,6 +126,8 @@ async function main(): Promise<void> {
             { name: 'match.workers: 0 (enrichment on the event loop)', out: 'out-inline', env: { LOGSIFT_MATCH_WORKERS: '0' } },
             { name: 'output.includeLog: false', out: 'out-nolog', env: { LOGSIFT_OUTPUT_INCLUDE_LOG: 'false' } },
             { name: 'output.compression: zstd', out: 'out-zstd', env: { LOGSIFT_OUTPUT_COMPRESSION: 'zstd' } },
+            // The delivery path with next to no matching work: what the daemon costs around the KB.
+            { name: 'a 1-record KB (kb.include)', out: 'out-onerecord', env: { LOGSIFT_KB_INCLUDE: 'id:docker/exec-format-error/docker27-linux' } },
           ];
     const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}) => {
       let ready = false;
