@@ -9,7 +9,7 @@ import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../src/enrich/index.js';
 import { loadKnowledgeBase } from '../src/kb/index.js';
 import { Matcher } from '../src/matcher/index.js';
 import { enrichChunk, type InputMessage, type ProcessOptions } from '../src/kafka/index.js';
-import { ErrorTextSelector, UnmatchedMiner } from '../src/suggest/index.js';
+import { UnmatchedMiner, errorTextSelector } from '../src/suggest/index.js';
 import { DEADENDS_RECORDS, STARTER_KB } from '../test/helpers/shared.js';
 import { fmt, loghubLines, measure } from './common.js';
 
@@ -22,8 +22,7 @@ async function main(): Promise<void> {
     chunks.push(lines.slice(i, i + CHUNK).map((l, k) => ({ topic: 'in', partition: 0, offset: String(i + k), timestamp: null, key: null, value: Buffer.from(l), headers: {} })));
   }
   const options: ProcessOptions = { outputTopic: 'out', unmatchedTopic: 'unmatched', dlqTopic: 'dlq', key: 'input', format: 'auto', fields: DEFAULT_MESSAGE_FIELDS, maxMessageBytes: 1 << 20 };
-  const selector = new ErrorTextSelector();
-  const select = (text: string, log: unknown): string | null => selector.select(text, log);
+  const select = errorTextSelector({});
   for (const [name, path] of [['starter KB', STARTER_KB], ['deadends.dev KB', DEADENDS_RECORDS]] as const) {
     const { kb } = await loadKnowledgeBase([path]);
     const enricher = new Enricher(kb, await Matcher.create(kb), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });

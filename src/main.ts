@@ -26,12 +26,12 @@ import { enrichWorkers, redact, type Config } from './config/index.js';
 import { Enricher, textFormat, type EnrichOptions } from './enrich/index.js';
 import { ErrorCodes } from './errors.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
-import { Daemon, EnrichPool, InlineProcessor, createKafka, type ChunkProcessor, type MiningSelector } from './kafka/index.js';
+import { Daemon, EnrichPool, InlineProcessor, createKafka, type ChunkProcessor } from './kafka/index.js';
 import { checkRedosAsync } from './kb/index.js';
 import { kbSource } from './kb/snapshot.js';
 import { KbWatcher, serialized } from './kb/watch.js';
 import { defaultPrebuiltDirs, exactEngineRuns, resolveCacheDir, type Matcher } from './matcher/index.js';
-import { ErrorTextSelector, UnmatchedMiner, type ErrorLineOptions } from './suggest/index.js';
+import { UnmatchedMiner, errorTextSelector, type ErrorLineOptions } from './suggest/index.js';
 import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
@@ -88,7 +88,7 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
   const cacheDir = resolveCacheDir(config.kb.cacheDir);
   const inline = (why: string | null) => {
     if (why) logger.info({ reason: why }, 'enriching on the event loop');
-    return { processor: new InlineProcessor(loaded.enricher, miningSelector(config)), retire: () => Promise.resolve() };
+    return { processor: new InlineProcessor(loaded.enricher, errorTextSelector(miningOptions(config))), retire: () => Promise.resolve() };
   };
   if (workers === 0) return inline(null);
   // The shadow comparison reads each message's full live result, which stays on the thread that made it.
@@ -118,22 +118,16 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
 }
 
 function unmatchedMiner(config: Config): UnmatchedMiner | null {
+  const mining = miningOptions(config);
+  if (mining === null) return null;
   const s = config.suggest;
-  if (!s.enabled) return null;
-  return new UnmatchedMiner({ ...miningOptions(config)!, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: textFormat(config.input.format) });
+  return new UnmatchedMiner({ ...mining, maxClusters: s.maxClusters, similarity: s.similarity, fields: config.input.fields, format: textFormat(config.input.format) });
 }
 
 /** Which unmatched texts are mined (the selection runs where a chunk is enriched); null: no mining. */
 function miningOptions(config: Config): ErrorLineOptions | null {
   const s = config.suggest;
   return s.enabled ? { levels: s.levels, keywords: s.keywords } : null;
-}
-
-function miningSelector(config: Config): MiningSelector | undefined {
-  const options = miningOptions(config);
-  if (options === null) return undefined;
-  const selector = new ErrorTextSelector(options);
-  return (text, log) => selector.select(text, log);
 }
 
 /**

@@ -6,10 +6,10 @@ import { DEFAULT_MESSAGE_FIELDS, Enricher, type InputFormat } from '../enrich/in
 import { KbValidationError, type LogsiftError } from '../errors.js';
 import { ExactBudgetError } from '../matcher/index.js';
 import { DEFAULT_MAX_BACKGROUND_RATE, formatLintText, lintKnowledgeBase, type LintCheck } from '../kb/lint.js';
-import { UnmatchedMiner, formatSuggestions } from '../suggest/index.js';
+import { UnmatchedMiner, errorTextSelector, formatSuggestions } from '../suggest/index.js';
 import { DEFAULT_KB, UsageError, loadKbAndMatcher, stderrReporter, type Io } from './common.js';
 import { kbLoadOptions, shareFlag, type KbLoadFlagValues } from './kb-flags.js';
-import { DEFAULT_BATCH_LINES, runScan } from './scan.js';
+import { DEFAULT_BATCH_LINES, runScan, type ScanHooks } from './scan.js';
 
 /** `logsift kb lint`: exit 1 only when some finding is an error (invalid, rejected, empty). */
 export async function kbLint(
@@ -71,6 +71,12 @@ export function minerFor(fields: readonly string[], format: InputFormat): Unmatc
   return new UnmatchedMiner({ fields, format });
 }
 
+/** `runScan`'s mining hook for this miner: the same selection on every thread, the texts added here. */
+export function scanMining(miner: UnmatchedMiner): NonNullable<ScanHooks['unmatched']> {
+  const options = miner.selection;
+  return { options, select: errorTextSelector(options)!, add: (seen, texts) => miner.addSelected(seen, texts) };
+}
+
 /**
  * `logsift kb suggest --input FILE`: scans FILE against the KB and prints the top templates of its
  * unmatched error lines: `text` (count, template, example, draft), `json` (the /v1/unmatched view),
@@ -93,7 +99,7 @@ export async function kbSuggest(values: SuggestFlagValues, io: Io, top: number):
     discard,
     io.err,
     io.stdin,
-    { onUnmatched: (lines) => miner.observe(lines) },
+    { unmatched: scanMining(miner) },
   );
   if (format === 'json') io.out(`${JSON.stringify(miner.view(top))}\n`);
   else if (format === 'records') {

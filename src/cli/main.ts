@@ -113,7 +113,8 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   const exactBudgetMs = positiveInt('exact-budget', values['exact-budget'] ?? process.env['LOGSIFT_MATCH_EXACT_BUDGET'], DEFAULT_EXACT_BUDGET_MS);
   const { kb, matcher } = await loadKbAndMatcher(values.kb ?? [DEFAULT_KB], { ...loadOptions, matcher: { ...loadOptions.matcher, exactBudgetMs } }, stderrReporter(io));
   // Loaded only when asked for (--suggest, --http-port): each costs a scan's start-up otherwise.
-  const miner = values.suggest ? (await import('./kb-tools.js')).minerFor(options.fields, options.inputFormat) : null;
+  const kbTools = values.suggest ? await import('./kb-tools.js') : null;
+  const miner = kbTools ? kbTools.minerFor(options.fields, options.inputFormat) : null;
   const enrichOptions = { fields: options.fields, format: options.inputFormat, minStrength: strengthFlag(values['min-strength'] ?? process.env['LOGSIFT_MATCH_MIN_STRENGTH']) };
   const enricher = new Enricher(kb, matcher, enrichOptions);
   // --threads N: worker threads render batches with this KB and the databases this process cached
@@ -165,7 +166,7 @@ async function scanCommand(args: string[], io: Io): Promise<number> {
   try {
     summary = await runScan(options, enricher, io.stdout, io.err, io.stdin, {
       ...(metrics ? { onBatch: (b) => metrics.scanBatch(b) } : {}),
-      ...(miner ? { onUnmatched: (lines) => miner.observe(lines) } : {}),
+      ...(kbTools && miner ? { unmatched: kbTools.scanMining(miner) } : {}),
     }, pool);
   } finally {
     if (http) await new Promise((resolve) => http.close(resolve));

@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import type { Enricher, FileSource, InputFormat, LogsiftEvent, MessageInput } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import type { MatchedSignature } from '../kafka/observer.js';
+import type { ErrorLineOptions, MiningSelector } from '../suggest/index.js';
 import { readLines } from './line-reader.js';
 
 /**
@@ -59,8 +60,11 @@ export interface RenderedBatch {
   weak: number;
   /** Record index of each primary match, in input order. */
   primaries: number[];
-  /** The lines that matched nothing, when asked for (`--suggest`); else null. */
-  unmatched: string[] | null;
+  /**
+   * When mining (`--suggest`): how many lines matched nothing, and the texts of those the mining
+   * selector chose (from the text already extracted); else null.
+   */
+  unmatched: { seen: number; texts: string[] } | null;
 }
 
 export interface RenderOptions {
@@ -68,7 +72,8 @@ export interface RenderOptions {
   format: ScanOptions['format'];
   maxLineBytes: number;
   fileName: string;
-  collectUnmatched: boolean;
+  /** The error-line options of the unmatched-line mining (`--suggest`); null when not mining. */
+  mining: ErrorLineOptions | null;
 }
 
 /** Renders batches elsewhere (the worker pool); `runScan` keeps their order. */
@@ -86,10 +91,13 @@ export interface ScanPool {
   start(render: RenderOptions): Promise<BatchRenderer>;
 }
 
-/** Renders one batch: the per-message path (Enricher.process), exactly one outcome per line. */
-export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[], options: RenderOptions): RenderedBatch {
+/**
+ * Renders one batch: the per-message path (Enricher.process), exactly one outcome per line. `select`:
+ * the mining selector made from `options.mining` (built once per thread by the caller).
+ */
+export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[], options: RenderOptions, select?: MiningSelector): RenderedBatch {
   const outcomes = inputs.length > 0 ? enricher.process(inputs, { maxMessageBytes: options.maxLineBytes, noun: 'line', unmatchedEvents: options.emit === 'all' }) : [];
-  const r: RenderedBatch = { text: '', skipped: [], lines: outcomes.length, bytes: 0, weak: 0, primaries: [], unmatched: options.collectUnmatched ? [] : null };
+  const r: RenderedBatch = { text: '', skipped: [], lines: outcomes.length, bytes: 0, weak: 0, primaries: [], unmatched: select ? { seen: 0, texts: [] } : null };
   let text = '';
   outcomes.forEach((o, k) => {
     const lineNo = (inputs[k]!.source as FileSource).line;
@@ -102,7 +110,11 @@ export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[],
     r.bytes += o.bytes;
     const m = o.result;
     if (m.weak) r.weak++;
-    if (!m.matched && r.unmatched) r.unmatched.push(inputs[k]!.value!.toString('utf8'));
+    if (!m.matched && r.unmatched) {
+      r.unmatched.seen++;
+      const mined = select!(o.text, o.log);
+      if (mined !== null) r.unmatched.texts.push(mined);
+    }
     if (m.matched) r.primaries.push(m.primary!.index);
     if (m.matched || options.emit === 'all') text += options.format === 'text' ? formatText(m.event) : `${o.json}\n`;
   });
@@ -113,8 +125,12 @@ export function renderBatch(enricher: Enricher, inputs: readonly MessageInput[],
 export interface ScanHooks {
   /** Called per scanned batch (metrics): outcome counts and the ids of primary matches. */
   onBatch?: (batch: { lines: number; bytes: number; seconds: number; primaries: MatchedSignature[]; weak: number; errors: number }) => void;
-  /** Called per batch with the lines that matched nothing (`--suggest` mines them). */
-  onUnmatched?: (lines: string[]) => void;
+  /**
+   * `--suggest`: the lines that matched nothing are mined. `select` chooses their texts on this thread
+   * (worker threads make theirs from `options`); per batch `add` gets how many lines matched nothing
+   * and the chosen texts.
+   */
+  unmatched?: { options: ErrorLineOptions; select: MiningSelector; add: (seen: number, texts: string[]) => void };
 }
 
 function formatText(e: LogsiftEvent): string {
@@ -137,7 +153,8 @@ export async function runScan(
   const stream = options.input === '-' ? stdin : createReadStream(options.input, { highWaterMark: 1 << 20 });
   const counts = new Map<string, number>();
   const started = process.hrtime.bigint();
-  const render: RenderOptions = { emit: options.emit, format: options.format, maxLineBytes: options.maxLineBytes, fileName, collectUnmatched: hooks.onUnmatched !== undefined };
+  const render: RenderOptions = { emit: options.emit, format: options.format, maxLineBytes: options.maxLineBytes, fileName, mining: hooks.unmatched?.options ?? null };
+  const select = hooks.unmatched?.select;
   let lines = 0;
   let matched = 0;
   let weak = 0;
@@ -170,7 +187,7 @@ export async function runScan(
       out.push(r.text);
       outBytes += r.text.length;
     }
-    if (hooks.onUnmatched && r.unmatched && r.unmatched.length > 0) hooks.onUnmatched(r.unmatched);
+    if (hooks.unmatched && r.unmatched && r.unmatched.seen > 0) hooks.unmatched.add(r.unmatched.seen, r.unmatched.texts);
     hooks.onBatch?.({ lines: r.lines - r.skipped.length, bytes: r.bytes, seconds, primaries, weak: r.weak, errors: r.skipped.length });
     await write(false);
   };
@@ -205,7 +222,7 @@ export async function runScan(
     const t0 = process.hrtime.bigint();
     if (!renderer) {
       while (inFlight.length > 0) await drainHead();
-      await emit(renderBatch(enricher, batch, render), Number(process.hrtime.bigint() - t0) / 1e9);
+      await emit(renderBatch(enricher, batch, render, select), Number(process.hrtime.bigint() - t0) / 1e9);
       return;
     }
     const result = (renderer as BatchRenderer).render(batch);

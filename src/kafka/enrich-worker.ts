@@ -2,18 +2,14 @@
 import { workerData } from 'node:worker_threads';
 
 import { serveJobs, workerEnricher } from '../app/worker-pool.js';
-import { ErrorTextSelector } from '../suggest/index.js';
+import { errorTextSelector } from '../suggest/index.js';
 import { packReply, unpackJob, type EnrichJob, type EnrichReply, type EnrichWorkerInit } from './enrich-pool.js';
-import { enrichChunk, type MiningSelector } from './records.js';
+import { enrichChunk } from './records.js';
 
 serveJobs<EnrichJob, EnrichReply>(async () => {
   const init = workerData as EnrichWorkerInit;
   const { enricher, unicode } = await workerEnricher(init);
-  let select: MiningSelector | undefined;
-  if (init.mining !== null) {
-    const selector = new ErrorTextSelector(init.mining);
-    select = (text, log) => selector.select(text, log);
-  }
+  const select = errorTextSelector(init.mining);
   return {
     unicode,
     run: (job) => {

@@ -7,6 +7,9 @@ import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type EventResource, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
+import type { MiningSelector } from '../suggest/index.js';
+
+export type { MiningSelector };
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -187,8 +190,6 @@ export interface EnrichedChunk {
   scanSeconds: number;
 }
 
-/** Picks the unmatched texts to mine (suggest/unmatched.ts ErrorTextSelector): the text, cut, or null. */
-export type MiningSelector = (text: string, log: unknown) => string | null;
 
 /**
  * Phase 1, pure and thread-agnostic: decode, extract, scan, rank and encode a chunk. `keepResults`

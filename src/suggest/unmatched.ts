@@ -40,6 +40,16 @@ export class ErrorTextSelector {
   }
 }
 
+/** Chooses an unmatched message's text to mine: the text (cut), or null. `log`: what extraction made of the message. */
+export type MiningSelector = (text: string, log: unknown) => string | null;
+
+/** An {@link ErrorTextSelector} as a MiningSelector, made once per thread; undefined for null options (no mining). */
+export function errorTextSelector(options: ErrorLineOptions | null): MiningSelector | undefined {
+  if (options === null) return undefined;
+  const selector = new ErrorTextSelector(options);
+  return (text, log) => selector.select(text, log);
+}
+
 export class UnmatchedMiner {
   private readonly selector: ErrorTextSelector;
   private readonly miner: TemplateMiner;
@@ -50,6 +60,12 @@ export class UnmatchedMiner {
   constructor(private readonly options: UnmatchedMinerOptions) {
     this.selector = new ErrorTextSelector(options);
     this.miner = new TemplateMiner(options);
+  }
+
+  /** The error-line options of this miner's selection: a selector made from them chooses as `observe` does. */
+  get selection(): ErrorLineOptions {
+    const { levels, keywords } = this.options;
+    return { ...(levels !== undefined ? { levels } : {}), ...(keywords !== undefined ? { keywords } : {}) };
   }
 
   /** Mines the error-looking ones of these unmatched raw messages; returns how many were mined. */

@@ -60,7 +60,7 @@ describe('logsift scan --threads', () => {
       kb: kbSource(kb),
       matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 50, prebuiltDirs: [] },
       enrich: { fields: ['message'], format: 'auto' as const },
-      render: { emit: 'all' as const, format: 'json' as const, maxLineBytes: 1000, fileName: '<stdin>', collectUnmatched: false },
+      render: { emit: 'all' as const, format: 'json' as const, maxLineBytes: 1000, fileName: '<stdin>', mining: null },
     };
     const collect = (): { stream: PassThrough; text: () => string } => {
       const stream = new PassThrough();
@@ -103,7 +103,7 @@ describe('logsift scan --threads', () => {
       kb: kbSource(kb),
       matcher: { ignoreCase: true, cacheDir: TEST_CACHE_DIR, exactBudgetMs: 0, prebuiltDirs: [] },
       enrich: { fields: ['message'], format: 'auto' as const },
-      render: { emit: 'matched' as const, format: 'json' as const, maxLineBytes: 1 << 20, fileName: '<stdin>', collectUnmatched: false },
+      render: { emit: 'matched' as const, format: 'json' as const, maxLineBytes: 1 << 20, fileName: '<stdin>', mining: null },
     };
     const options = { input: '-', emit: 'matched' as const, format: 'json' as const, inputFormat: 'auto' as const, fields: ['message'], maxLineBytes: 1 << 20, batchSize: 5 };
     let stderr = '';

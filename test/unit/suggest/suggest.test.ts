@@ -8,11 +8,12 @@ import { ConfigSchema } from '../../../src/config/index.js';
 import { KnowledgeBase, RecordSchema } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
 import { Enricher } from '../../../src/enrich/index.js';
+import { POOL_AFTER_LINES } from '../../../src/cli/scan.js';
 import { enrichChunk } from '../../../src/kafka/index.js';
 import { ErrorLineClassifier, ErrorTextSelector, MAX_MINED_CHARS, TemplateMiner, UnmatchedMiner, draftRecord, formatSuggestions, maskLine } from '../../../src/suggest/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { kbOf, record } from '../../helpers/kb.js';
-import { LOGHUB_DIR, hasShared } from '../../helpers/shared.js';
+import { LOGHUB_DIR, TEST_CACHE_DIR, hasShared } from '../../helpers/shared.js';
 import { useTempDirs } from '../../helpers/temp.js';
 
 const tempDir = useTempDirs('logsift-suggest');
@@ -227,6 +228,21 @@ describe('logsift kb suggest / scan --suggest', () => {
     expect((await readFile(kbFile, 'utf8')).length).toBeGreaterThan(0);
     expect((await runCli(['kb', 'suggest', '--no-cache'])).code).toBe(2);
     expect((await runCli(['kb', 'suggest', '--input', file, '--format', 'yaml'])).code).toBe(2);
+  });
+
+  it('scan --suggest mines the same on worker threads as on one thread', async () => {
+    const copies = Math.ceil((2 * POOL_AFTER_LINES) / 7);
+    const big = `${Array.from({ length: copies }, () => input).join('\n')}\n`;
+    const args = ['scan', '--suggest', '--top', '5', '--cache-dir', TEST_CACHE_DIR, '--batch-size', '64'];
+    const one = await runCli([...args, '--threads', '1'], big);
+    const two = await runCli([...args, '--threads', '2'], big);
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    // The report after the summary: counts, templates, examples and drafts.
+    const head = `logsift: ${6 * copies} unmatched error line(s), 4 template(s)`;
+    const report = (t: string): string => t.slice(t.indexOf(head));
+    expect(one.stderr).toContain(head);
+    expect(report(two.stderr)).toBe(report(one.stderr));
   });
 
   it('scan --suggest prints the templates on stderr after the summary', async () => {
