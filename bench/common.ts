@@ -45,3 +45,8 @@ export function measure(items: number, fn: () => void, minSeconds = 2): Rate {
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** The median (the upper one of an even count); does not reorder `xs`. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+}

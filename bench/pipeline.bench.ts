@@ -20,7 +20,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { MockCluster } from '../test/helpers/broker.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
-import { fmt, loghubLines } from './common.js';
+import { fmt, loghubLines, median } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
@@ -179,7 +179,6 @@ async function main(): Promise<void> {
       e.broker.push(r.brokerCpuPerMsgUs);
       runs.set(key, e);
     };
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of modes) {
         const tag = ROUNDS > 1 ? `-r${round}` : '';
