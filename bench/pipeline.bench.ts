@@ -23,6 +23,8 @@ import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../te
 import { fmt, loghubLines, median } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
+/** Brokers in the mock cluster (BENCH_BROKERS, default 1): kafkajs runs one fetch loop per broker. */
+const BROKERS = Number(process.env['BENCH_BROKERS'] ?? 1);
 const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
 const TICKS = 100; // USER_HZ
 /** Node flags for the logsift processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
@@ -89,7 +91,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, 'out-onerecord': PARTITIONS, 'out-onerecord.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
+  const cluster = await MockCluster.start({ brokers: BROKERS, topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, 'out-onerecord': PARTITIONS, 'out-onerecord.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);

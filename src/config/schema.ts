@@ -160,10 +160,22 @@ export const ConfigSchema = z
         transactionalIdPrefix: z.string().min(1).nullable().default(null),
         /** Messages scanned and produced per step. Default 5000 (bench:pipeline: 53% → 70% of a pass-through vs 2000). */
         maxBatchMessages: z.number().int().positive().default(5000),
-        /** Partitions processed at once (each one chunk in flight). Default 8. */
+        /**
+         * Partitions processed at once (each one chunk in flight). With readAhead, the chunks in flight
+         * (being enriched or delivered) across partitions. Default 8.
+         */
         maxInFlightBatches: z.number().int().positive().default(8),
+        /**
+         * at-least-once: a fetched batch is handed back to kafkajs once its chunks are queued, not once they
+         * are delivered, so the next fetch overlaps the last chunks' enrichment and delivery (kafkajs fetches
+         * again only when every batch of a fetch has been handed back). Each partition's chunks are still
+         * delivered and committed in order. Default true; exactly-once always waits.
+         */
+        readAhead: z.boolean().default(true),
         /** Fetch bytes per partition, which bounds the bytes in flight. Default 4MiB. */
         maxBytesPerPartition: byteSize.default(4 * 1024 * 1024),
+        /** Bytes one fetch request asks a broker for, across its partitions (kafkajs maxBytes). Default 10MiB. */
+        maxFetchBytes: byteSize.default(10 * 1024 * 1024),
         /**
          * at-least-once group commit: chunks of other partitions that are ready while a produce request
          * is in flight go out together, one produce request and one offset commit, up to this many bytes

@@ -15,6 +15,7 @@ import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './deliv
 import { Partitioners } from './kafkajs.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
 import { HEADER, chunkRecords, headerString, type ChunkItem, type ChunkProcessor, type EnrichedChunk, type HeaderValue, type InputMessage, type ProcessOptions, type ProcessResult } from './records.js';
+import { Slots } from './slots.js';
 
 export interface DaemonDeps {
   kafka: Kafka;
@@ -50,6 +51,24 @@ interface StartedChunk {
   base: ProcessOptions;
 }
 
+/**
+ * Read-ahead: one input partition's queued chunks, delivered one after another. `epoch` changes when
+ * what is queued must be dropped (a failed chunk, a rebalance, a consumer restart): a chunk queued
+ * under an older epoch is not delivered, and is fetched again from the offset the partition is sent
+ * back to.
+ */
+interface PartitionChain {
+  tail: Promise<void>;
+  epoch: number;
+  /** Failures in a row: the partition's next batch waits a backoff first. */
+  failures: number;
+}
+
+/** Backoff before a partition's next batch after its `failures`-th failure in a row. */
+export function retryDelayMs(failures: number): number {
+  return failures <= 0 ? 0 : Math.min(10_000, 250 * 2 ** (failures - 1));
+}
+
 export class Daemon {
   private consumer: Consumer;
   private readonly producer: Producer;
@@ -62,6 +81,11 @@ export class Daemon {
   /** Chunks being delivered; stop() waits for them so their commits land before disconnecting. */
   private readonly inFlight = new Set<Promise<void>>();
   private restarting: Promise<void> | null = null;
+  /** At-least-once read-ahead (delivery.readAhead): batches return to kafkajs once queued. */
+  private readonly readAhead: boolean;
+  /** Read-ahead: chunks in flight (enriching or being delivered), delivery.maxInFlightBatches at most. */
+  private readonly slots: Slots;
+  private readonly chains = new Map<string, PartitionChain>();
   private watchdog: NodeJS.Timeout | null = null;
   readonly readiness: ReadinessState = { kbLoaded: true, consumerJoined: false, producerConnected: false, brokerReachable: false };
   private onFatal: (err: LogsiftError) => void = () => undefined;
@@ -86,6 +110,8 @@ export class Daemon {
     });
     this.consumer = this.createConsumer();
     this.delivery = config.delivery.mode === 'exactly-once' ? this.exactlyOnce() : this.atLeastOnce();
+    this.readAhead = config.delivery.mode === 'at-least-once' && config.delivery.readAhead;
+    this.slots = new Slots(config.delivery.maxInFlightBatches);
     this.watchProducer();
   }
 
@@ -118,6 +144,7 @@ export class Daemon {
       sessionTimeout: config.input.sessionTimeout,
       heartbeatInterval: config.input.heartbeatInterval,
       maxBytesPerPartition: config.delivery.maxBytesPerPartition,
+      maxBytes: config.delivery.maxFetchBytes,
       // Short idle fetches keep FETCH events coming, which is how readiness sees the broker.
       maxWaitTimeInMs: 1000,
       allowAutoTopicCreation: false,
@@ -138,6 +165,8 @@ export class Daemon {
     const c = consumer.events;
     consumer.on(c.GROUP_JOIN, (e) => {
       this.setState({ consumerJoined: true, brokerReachable: true });
+      // A new generation fetches from the committed offsets: chunks queued before it are fetched again.
+      this.dropQueued();
       this.delivery.assigned(e.payload.memberAssignment);
       this.deps.logger.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
     });
@@ -162,6 +191,7 @@ export class Daemon {
       while (!this.stopping) {
         try {
           await this.consumer.disconnect().catch(() => undefined);
+          this.dropQueued();
           this.consumer = this.createConsumer();
           if (this.deps.config.delivery.mode === 'at-least-once') this.delivery = this.atLeastOnce();
           await this.runConsumer();
@@ -244,7 +274,7 @@ export class Daemon {
     if (!this.stopping) {
       // A fresh consumer for the next attempt; the failed one's events are ignored from now on.
       this.consumer = this.createConsumer();
-      this.delivery = this.atLeastOnce();
+      if (this.deps.config.delivery.mode === 'at-least-once') this.delivery = this.atLeastOnce();
     }
     await failed.disconnect().catch(() => undefined);
     await this.producer.disconnect().catch(() => undefined);
@@ -252,10 +282,11 @@ export class Daemon {
   }
 
   private async onBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
-    const { batch, isRunning, isStale } = payload;
+    const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
     const chunkSize = this.deps.config.delivery.maxBatchMessages;
     const highWatermark = BigInt(batch.highWatermark);
     if (await this.delivery.realign(batch.topic, batch.partition)) return; // re-fetched from the committed offset
+    if (this.readAhead) return this.queueBatch(payload, base);
     const live = (): boolean => isRunning() && !isStale() && !this.stopping;
     // Enrichment runs one chunk ahead of delivery: while a chunk is produced and committed, the next
     // one is being enriched (on a worker). Delivery, offsets and commits stay in order; a chunk
@@ -280,7 +311,84 @@ export class Daemon {
       } finally {
         this.inFlight.delete(work);
       }
+      resolveOffset(current.chunk[current.chunk.length - 1]!.offset);
+      await heartbeat();
     }
+  }
+
+  /**
+   * At-least-once read-ahead. kafkajs fetches again only once every batch of its last fetch has
+   * returned from eachBatch, so a batch that waited for its delivery left both threads idle while
+   * the fetch's slowest partitions finished and while the next fetch was read and decoded. Here a
+   * batch returns once its chunks are queued: each takes a slot (delivery.maxInFlightBatches chunks
+   * enriching or being delivered at most, which bounds memory), starts its enrichment, and is
+   * delivered after the partition's earlier chunks (its chain). Offsets are resolved when queued, so
+   * kafkajs fetches on; they are committed only after the chunk's records, and every earlier chunk's
+   * of the partition, were acknowledged, as without read-ahead. A failed chunk sends the partition
+   * back to its first offset (seek) and drops what was queued after it (epoch); that is fetched
+   * again, after a backoff.
+   */
+  private async queueBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
+    const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
+    const { topic, partition } = batch;
+    const chunkSize = this.deps.config.delivery.maxBatchMessages;
+    const highWatermark = BigInt(batch.highWatermark);
+    const key = `${topic}:${partition}`;
+    let chain = this.chains.get(key);
+    if (!chain) {
+      chain = { tail: Promise.resolve(), epoch: 0, failures: 0 };
+      this.chains.set(key, chain);
+    }
+    const live = (): boolean => isRunning() && !isStale() && !this.stopping;
+    const backoff = retryDelayMs(chain.failures);
+    if (backoff > 0) await new Promise((r) => setTimeout(r, backoff));
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      await this.slots.acquire();
+      if (!live()) {
+        this.slots.release();
+        return; // the rest is fetched again (stale: the partition was sent back)
+      }
+      const started = this.startChunk(payload, base, batch.messages.slice(start, start + chunkSize));
+      const epoch = chain.epoch;
+      const c = chain;
+      const first = started.chunk[0]!.offset;
+      const work = chain.tail
+        .then(async () => {
+          if (c.epoch !== epoch || this.stopping) {
+            started.span.end(); // dropped: not delivered, not committed, fetched again
+            return;
+          }
+          try {
+            await this.finishChunk(payload, started, highWatermark);
+            c.failures = 0;
+          } catch (err) {
+            // The first failure of an epoch sends the partition back; the chunks queued after it drop.
+            if (c.epoch !== epoch) return;
+            c.epoch++;
+            c.failures++;
+            this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic, partition, offset: first, retry_ms: retryDelayMs(c.failures) }, 'chunk not delivered: the partition is fetched again from its first offset');
+            try {
+              this.consumer.seek({ topic, partition, offset: first });
+            } catch (seekErr) {
+              // Not running (stopping or restarting): the next generation starts from the committed offset anyway.
+              this.deps.logger.debug({ err: seekErr, topic, partition }, 'seek skipped');
+            }
+          }
+        })
+        .finally(() => {
+          this.slots.release();
+          this.inFlight.delete(work);
+        });
+      this.inFlight.add(work);
+      chain.tail = work;
+      resolveOffset(started.chunk[started.chunk.length - 1]!.offset);
+    }
+    await heartbeat();
+  }
+
+  /** Read-ahead: nothing queued is delivered any more (it is fetched again). */
+  private dropQueued(): void {
+    for (const chain of this.chains.values()) chain.epoch++;
   }
 
   /** Starts a chunk's enrichment (on the processor's thread) and its span. */
@@ -309,7 +417,7 @@ export class Daemon {
   }
 
   private async finishChunk(payload: EachBatchPayload, started: StartedChunk, highWatermark: bigint): Promise<void> {
-    const { batch, resolveOffset, heartbeat } = payload;
+    const { batch } = payload;
     const { chunk, messages, span, kb, t0, base } = started;
     const batchCtx = trace.setSpan(context.active(), span);
     const options: ProcessOptions = { ...base, decorate: (m, item, headers) => this.traceEvent(batchCtx, m, item, kb.version, headers) };
@@ -325,7 +433,6 @@ export class Daemon {
         this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic: batch.topic, partition: batch.partition, offset: chunk[0]!.offset }, 'delivery failed; the batch will be retried');
         throw err;
       }
-      resolveOffset(last);
       for (const p of result.poison) {
         this.deps.logger.warn({ code: p.reason, topic: p.message.topic, partition: p.message.partition, offset: p.message.offset, detail: p.detail }, 'dead-lettered a poison message');
       }
@@ -358,7 +465,6 @@ export class Daemon {
         this.deps.onUnmatched(result.unmatched, mined);
       }
       this.deps.afterChunk?.(result.enriched);
-      await heartbeat();
     } finally {
       span.end();
     }

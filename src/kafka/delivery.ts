@@ -69,13 +69,16 @@ interface Queued {
  * At-least-once with group commit: the chunks that become ready while a produce request is in flight
  * (from other partitions: a partition's chunks follow one another) go out together, as one produce
  * request and then one offset commit, up to `maxRequestBytes` of keys and values (a single chunk may
- * be larger). Under load that replaces a round trip per chunk with one per group; when idle, a
- * chunk goes out at once. Each chunk's offsets are still committed only after its records, and every
- * earlier chunk's of its partition, were acknowledged.
+ * be larger). Under load that replaces a round trip per chunk with one per group; when idle, a chunk
+ * goes out at once. The next group's produce request is sent while the previous group's commit is in
+ * flight (commits stay in order, one at a time). Each chunk's offsets are still committed only after
+ * its records, and every earlier chunk's of its partition, were acknowledged.
  */
 export class AtLeastOnceDelivery implements Delivery {
   private readonly queue: Queued[] = [];
   private flushing = false;
+  /** The commit in flight (or the last one, settled): the next group's commit follows it. */
+  private committing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly producer: Producer,
@@ -99,30 +102,34 @@ export class AtLeastOnceDelivery implements Delivery {
         let bytes = this.queue[0]!.bytes;
         while (take < this.queue.length && bytes + this.queue[take]!.bytes <= this.maxRequestBytes) bytes += this.queue[take++]!.bytes;
         const group = this.queue.splice(0, take);
+        const t0 = process.hrtime.bigint();
         try {
-          const timing = await this.send(group);
-          for (const q of group) q.resolve(timing);
+          const records = group.length === 1 ? group[0]!.records : group.flatMap((q) => q.records);
+          if (records.length > 0) {
+            await this.producer.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: compressionType(this.compression) });
+          }
         } catch (err) {
           for (const q of group) q.reject(err);
+          continue;
         }
+        const t1 = process.hrtime.bigint();
+        // A partition has at most one chunk in a group, and its next chunk comes only after this one
+        // is committed (the flow awaits each chunk's delivery), so its commits stay contiguous.
+        const commit = this.committing.then(() => this.consumer.commitOffsets(group.map((q) => q.commit)));
+        this.committing = commit.catch(() => undefined);
+        commit.then(
+          () => {
+            const timing = { produceSeconds: Number(t1 - t0) / 1e9, commitSeconds: Number(process.hrtime.bigint() - t1) / 1e9 };
+            for (const q of group) q.resolve(timing);
+          },
+          (err: unknown) => {
+            for (const q of group) q.reject(err);
+          },
+        );
       }
     } finally {
       this.flushing = false;
     }
-  }
-
-  private async send(group: readonly Queued[]): Promise<DeliveryTiming> {
-    const t0 = process.hrtime.bigint();
-    const records = group.length === 1 ? group[0]!.records : group.flatMap((q) => q.records);
-    if (records.length > 0) {
-      await this.producer.sendBatch({ topicMessages: groupByTopic(records), acks: -1, compression: compressionType(this.compression) });
-    }
-    const t1 = process.hrtime.bigint();
-    // A partition has at most one chunk in a group (the flow awaits each chunk before the next), so
-    // its commits stay contiguous.
-    await this.consumer.commitOffsets(group.map((q) => q.commit));
-    const t2 = process.hrtime.bigint();
-    return { produceSeconds: Number(t1 - t0) / 1e9, commitSeconds: Number(t2 - t1) / 1e9 };
   }
 
   /** A failed chunk was not resolved: kafkajs re-fetches it from the last resolved (= committed) offset. */
