@@ -9,7 +9,7 @@ import { DEFAULT_MESSAGE_FIELDS, Enricher } from '../src/enrich/index.js';
 import { loadKnowledgeBase } from '../src/kb/index.js';
 import { Matcher } from '../src/matcher/index.js';
 import { enrichChunk, type InputMessage, type ProcessOptions } from '../src/kafka/index.js';
-import { UnmatchedMiner, errorTextSelector } from '../src/suggest/index.js';
+import { UnmatchedMiner, errorTextSelector, type MinedText } from '../src/suggest/index.js';
 import { DEADENDS_RECORDS, STARTER_KB } from '../test/helpers/shared.js';
 import { fmt, loghubLines, measure } from './common.js';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       for (const chunk of chunks) {
         const enriched = enrichChunk(chunk, enricher, options, false, mine ? select : undefined);
         if (!mine) continue;
-        const texts: string[] = [];
+        const texts: MinedText[] = [];
         for (const item of enriched.items) if (item.mined !== undefined) texts.push(item.mined);
         miner.addSelected(enriched.items.filter((item) => !item.matched).length, texts);
       }

@@ -31,7 +31,7 @@ import { checkRedosAsync } from './kb/index.js';
 import { kbSource } from './kb/snapshot.js';
 import { KbWatcher, serialized } from './kb/watch.js';
 import { defaultPrebuiltDirs, exactEngineRuns, resolveCacheDir, type Matcher } from './matcher/index.js';
-import { UnmatchedMiner, errorTextSelector, type ErrorLineOptions } from './suggest/index.js';
+import { UnmatchedMiner, errorTextSelector, type ErrorLineOptions, type MinedText } from './suggest/index.js';
 import { LogsiftMetrics, ShadowScanner, createLogger } from './telemetry/index.js';
 
 export interface RunningDaemon {
@@ -206,7 +206,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     tracer: trace.getTracer('logsift'),
     ...(miner
       ? {
-          onUnmatched: (seen: number, texts: readonly string[]) =>
+          onUnmatched: (seen: number, texts: readonly MinedText[]) =>
             mineUnmatched(miner, seen, texts, (n, templates) => metrics.unmatchedMined(n, templates), (err) => logger.warn({ err }, 'template mining failed for a chunk; skipped')),
         }
       : {}),

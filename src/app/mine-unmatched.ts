@@ -1,4 +1,4 @@
-import type { UnmatchedMiner } from '../suggest/index.js';
+import type { MinedText, UnmatchedMiner } from '../suggest/index.js';
 
 /**
  * The daemon's hook for a chunk's unmatched messages: `seen` of them matched nothing, and `texts` are
@@ -8,7 +8,7 @@ import type { UnmatchedMiner } from '../suggest/index.js';
 export function mineUnmatched(
   miner: Pick<UnmatchedMiner, 'addSelected' | 'templates'>,
   seen: number,
-  texts: readonly string[],
+  texts: readonly MinedText[],
   mined: (errorLines: number, templates: number) => void,
   failed: (err: unknown) => void,
 ): void {

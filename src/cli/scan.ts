@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { Enricher, FileSource, InputFormat, LogsiftEvent, MessageInput } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import type { MatchedSignature } from '../kafka/observer.js';
-import type { ErrorLineOptions, MiningSelector } from '../suggest/index.js';
+import type { ErrorLineOptions, MinedText, MiningSelector } from '../suggest/index.js';
 import { readLines } from './line-reader.js';
 
 /**
@@ -64,7 +64,7 @@ export interface RenderedBatch {
    * When mining (`--suggest`): how many lines matched nothing, and the texts of those the mining
    * selector chose (from the text already extracted); else null.
    */
-  unmatched: { seen: number; texts: string[] } | null;
+  unmatched: { seen: number; texts: MinedText[] } | null;
 }
 
 export interface RenderOptions {
@@ -130,7 +130,7 @@ export interface ScanHooks {
    * (worker threads make theirs from `options`); per batch `add` gets how many lines matched nothing
    * and the chosen texts.
    */
-  unmatched?: { options: ErrorLineOptions; select: MiningSelector; add: (seen: number, texts: string[]) => void };
+  unmatched?: { options: ErrorLineOptions; select: MiningSelector; add: (seen: number, texts: MinedText[]) => void };
 }
 
 function formatText(e: LogsiftEvent): string {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
+import type { MinedText } from '../suggest/index.js';
 import { AtLeastOnceDelivery, ExactlyOnceDelivery, type Delivery } from './delivery.js';
 import { Partitioners } from './kafkajs.js';
 import { NO_OBSERVER, type PipelineObserver, type ReadinessState } from './observer.js';
@@ -32,7 +33,7 @@ export interface DaemonDeps {
    * Per chunk, for template mining: how many of its items matched nothing, and the texts of those
    * the chunk processor's mining selector chose (ChunkItem.mined).
    */
-  onUnmatched?: (unmatched: number, mined: readonly string[]) => void;
+  onUnmatched?: (unmatched: number, mined: readonly MinedText[]) => void;
 }
 
 const headerGetter = {
@@ -460,7 +461,7 @@ export class Daemon {
       };
       this.observer.batch(report);
       if (this.deps.onUnmatched) {
-        const mined: string[] = [];
+        const mined: MinedText[] = [];
         for (const e of result.items) if (e.mined !== undefined) mined.push(e.mined);
         this.deps.onUnmatched(result.unmatched, mined);
       }

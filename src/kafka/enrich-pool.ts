@@ -14,7 +14,7 @@ import type { EventResource } from '../enrich/index.js';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import type { SerializedUnicodePart } from '../matcher/index.js';
-import type { ErrorLineOptions } from '../suggest/index.js';
+import type { ErrorLineOptions, MinedText } from '../suggest/index.js';
 import { HEADER, headerString, type ChunkItem, type ChunkProcessor, type DlqReason, type EnrichedChunk, type InputMessage, type ProcessOptions } from './records.js';
 
 /** A chunk as it crosses: one topic-partition's messages; `spans` holds key start/end and value start/end in `data` (-1: null). */
@@ -47,7 +47,7 @@ export interface EnrichReply {
   resources: Record<number, EventResource>;
   traceLinks: Record<number, { trace_id: string; span_id: string }>;
   /** By item index: the unmatched texts chosen for mining (ChunkItem.mined). */
-  mined: Record<number, string>;
+  mined: Record<number, MinedText>;
 }
 
 /** Packs a chunk for a worker: the buffers to transfer are the job's own. */
@@ -113,7 +113,7 @@ export function packReply(chunk: EnrichedChunk): EnrichReply {
   const values = Buffer.allocUnsafeSlow(size);
   const resources: Record<number, EventResource> = {};
   const traceLinks: Record<number, { trace_id: string; span_id: string }> = {};
-  const mined: Record<number, string> = {};
+  const mined: Record<number, MinedText> = {};
   let pos = 0;
   chunk.items.forEach((item, k) => {
     const at = k * ITEM_COLUMNS;

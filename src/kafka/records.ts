@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type EventResource, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
-import type { MiningSelector } from '../suggest/index.js';
+import type { MinedText, MiningSelector } from '../suggest/index.js';
 
 export type { MiningSelector };
 
@@ -176,7 +176,7 @@ export interface ChunkItem {
   /** Only when enriched on this thread: the full result (the shadow KB, tests). */
   result?: EnrichedMessage;
   /** An unmatched item's text, when the chunk's mining selector chose it (error-looking, cut). */
-  mined?: string;
+  mined?: MinedText;
 }
 
 /** Phase 1 of a chunk: what `Enricher.process` decided, per item, before any record is built. */

@@ -187,8 +187,20 @@ export class TemplateMiner {
 
   /** Adds one line; returns its template's id. */
   add(line: string): number {
+    return this.addTokens(tokenize(line, this.maxTokens), line);
+  }
+
+  /**
+   * `add(line)` for a line already masked elsewhere (`maskLine(line)`, e.g. on the thread that
+   * selected it): the same template, without masking it again here.
+   */
+  addMasked(masked: string, line: string): number {
+    const tokens = masked === '' ? [] : masked.split(' ');
+    return this.addTokens(tokens.length > this.maxTokens ? tokens.slice(0, this.maxTokens) : tokens, line);
+  }
+
+  private addTokens(tokens: string[], line: string): number {
     this.lines++;
-    const tokens = tokenize(line, this.maxTokens);
     const leaf = this.leafFor(tokens);
     let best: Cluster | null = null;
     let bestSim = -1;

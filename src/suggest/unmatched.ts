@@ -6,7 +6,7 @@
 import { extractText, type InputFormat } from '../enrich/index.js';
 import { draftRecord, type DraftRecord } from './draft.js';
 import { ErrorLineClassifier, type ErrorLineOptions } from './error-lines.js';
-import { TemplateMiner, type TemplateMinerOptions, type TemplateView } from './templates.js';
+import { TemplateMiner, maskLine, type TemplateMinerOptions, type TemplateView } from './templates.js';
 
 export interface UnmatchedMinerOptions extends ErrorLineOptions, TemplateMinerOptions {
   fields: readonly string[];
@@ -20,11 +20,18 @@ export interface Suggestion extends TemplateView {
 /** Characters of a message classified and mined: bounds the work per message (templates keep 64 tokens anyway). */
 export const MAX_MINED_CHARS = 8192;
 
+/** A text chosen for mining: cut to {@link MAX_MINED_CHARS}, and masked (`maskLine`) for the template miner. */
+export interface MinedText {
+  text: string;
+  masked: string;
+}
+
 /**
  * The selection half of mining, pure and thread-agnostic: which extracted message texts are mined
- * (the error-looking ones), cut to {@link MAX_MINED_CHARS}. The daemon runs it where the chunk was
- * enriched (an enrichment worker, on the text it already extracted) and hands only the selected texts
- * to the stream's one miner.
+ * (the error-looking ones), cut to {@link MAX_MINED_CHARS}, and their masked tokens. The daemon runs
+ * it where the chunk was enriched (an enrichment worker, on the text it already extracted) and hands
+ * only the selected texts, already masked, to the stream's one miner: the event loop keeps only the
+ * template tree's update.
  */
 export class ErrorTextSelector {
   private readonly classifier: ErrorLineClassifier;
@@ -34,14 +41,14 @@ export class ErrorTextSelector {
   }
 
   /** The text to mine, or null when it does not look like an error. `log`: the parsed JSON log, if any. */
-  select(text: string, log?: unknown): string | null {
+  select(text: string, log?: unknown): MinedText | null {
     const cut = text.length > MAX_MINED_CHARS ? text.slice(0, MAX_MINED_CHARS) : text;
-    return this.classifier.test(cut, log) ? cut : null;
+    return this.classifier.test(cut, log) ? { text: cut, masked: maskLine(cut) } : null;
   }
 }
 
 /** Chooses an unmatched message's text to mine: the text (cut), or null. `log`: what extraction made of the message. */
-export type MiningSelector = (text: string, log: unknown) => string | null;
+export type MiningSelector = (text: string, log: unknown) => MinedText | null;
 
 /** An {@link ErrorTextSelector} as a MiningSelector, made once per thread; undefined for null options (no mining). */
 export function errorTextSelector(options: ErrorLineOptions | null): MiningSelector | undefined {
@@ -82,7 +89,7 @@ export class UnmatchedMiner {
       }
       const selected = this.selector.select(text, log);
       if (selected === null) continue;
-      this.miner.add(selected);
+      this.miner.addMasked(selected.masked, selected.text);
       mined++;
     }
     this.errorLines += mined;
@@ -93,9 +100,9 @@ export class UnmatchedMiner {
    * Mines texts an {@link ErrorTextSelector} with this miner's options already chose, out of `seen`
    * unmatched messages; returns how many were mined.
    */
-  addSelected(seen: number, texts: readonly string[]): number {
+  addSelected(seen: number, texts: readonly MinedText[]): number {
     this.seen += seen;
-    for (const t of texts) this.miner.add(t);
+    for (const t of texts) this.miner.addMasked(t.masked, t.text);
     this.errorLines += texts.length;
     return texts.length;
   }

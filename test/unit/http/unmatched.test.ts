@@ -66,7 +66,7 @@ describe('GET /v1/unmatched', () => {
         throw new Error('boom');
       },
     };
-    mineUnmatched(broken, 1, ['ERROR x'], () => failures.push('mined'), (err) => failures.push((err as Error).message));
+    mineUnmatched(broken, 1, [{ text: 'ERROR x', masked: 'ERROR x' }], () => failures.push('mined'), (err) => failures.push((err as Error).message));
     expect(failures).toEqual(['boom']);
   });
 

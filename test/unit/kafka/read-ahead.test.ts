@@ -32,11 +32,18 @@ function scriptedKafka() {
   let gate: Promise<void> = Promise.resolve();
   let opened: () => void = () => undefined;
   let sendCount = 0;
+  let subscribeFailures = 0;
+  const transactions: string[] = [];
   const emitter = { on: () => undefined, events: { GROUP_JOIN: 'j', FETCH: 'f', CRASH: 'c', DISCONNECT: 'd', REQUEST_TIMEOUT: 't', CONNECT: 'cn' } };
   const consumer = {
     ...emitter,
     connect: async () => undefined,
-    subscribe: async () => undefined,
+    subscribe: async () => {
+      if (subscribeFailures > 0) {
+        subscribeFailures--;
+        throw new Error('This server does not host this topic-partition');
+      }
+    },
     run: async (o: { eachBatch: EachBatch }) => {
       eachBatch = o.eachBatch;
     },
@@ -56,6 +63,12 @@ function scriptedKafka() {
       if (failOn.has(n)) throw new Error(`scripted failure of send ${n}`);
       sends.push({ values: b.topicMessages.flatMap((t) => t.messages.map((m) => String(m.value))) });
     },
+    transaction: async () => ({
+      sendBatch: async () => void transactions.push('send'),
+      sendOffsets: async (o: { topics: { partitions: { offset: string }[] }[] }) => void transactions.push(`offsets ${o.topics[0]!.partitions[0]!.offset}`),
+      commit: async () => void transactions.push('commit'),
+      abort: async () => void transactions.push('abort'),
+    }),
   };
   const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
   return {
@@ -64,7 +77,9 @@ function scriptedKafka() {
     commits,
     seeks,
     eachBatch: () => eachBatch!,
+    transactions,
     failSend: (...n: number[]) => (failOn = new Set(n)),
+    failSubscribe: (n: number) => (subscribeFailures = n),
     /** Holds every sendBatch until the returned function is called. */
     hold: () => {
       gate = new Promise<void>((r) => (opened = r));
@@ -92,8 +107,9 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-async function daemonWith(env: Record<string, string>) {
+async function daemonWith(env: Record<string, string>, failedStarts = 0) {
   const k = scriptedKafka();
+  k.failSubscribe(failedStarts);
   const config = loadConfig({
     env: { LOGSIFT_DELIVERY_MAX_BATCH_MESSAGES: '2', LOGSIFT_DELIVERY_MAX_REQUEST_BYTES: '0', ...env },
     overrides: [
@@ -105,6 +121,7 @@ async function daemonWith(env: Record<string, string>) {
   const kb = kbOf(record('test/boom', 'boom'));
   const enricher = new Enricher(kb, await Matcher.create(kb, { cacheDir: null }), { fields: DEFAULT_MESSAGE_FIELDS, format: 'auto' });
   const daemon = new Daemon({ kafka: k.kafka, config, logger: createLogger('silent'), processor: () => new InlineProcessor(enricher) });
+  for (let i = 0; i < failedStarts; i++) await expect(daemon.start()).rejects.toThrow(/does not host/);
   await daemon.start();
   stops.push(async () => {
     k.releaseAll();
@@ -190,6 +207,15 @@ describe('read-ahead (at-least-once)', () => {
     await done;
     expect(resolved).toEqual(['1', '3']);
     expect(k.commits.flat().map((c) => c.offset)).toEqual(['2', '4']);
+  });
+});
+
+describe('a start that failed', () => {
+  it('exactly-once stays exactly-once on the next attempt (transactions, no plain produce)', async () => {
+    const { k } = await daemonWith({ LOGSIFT_DELIVERY_MODE: 'exactly-once' }, 1);
+    await k.eachBatch()(batchOf(0, 0, 2, []));
+    expect(k.sends).toEqual([]);
+    expect(k.transactions).toEqual(['abort', 'send', 'offsets 2', 'commit']);
   });
 });
 

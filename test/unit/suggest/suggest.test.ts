@@ -69,6 +69,26 @@ describe('TemplateMiner', () => {
   });
 });
 
+describe('TemplateMiner.addMasked (a line masked on another thread)', () => {
+  it('gives the templates add() gives: maskLine splits back into exactly the tokens add() masks', () => {
+    const lines = [
+      ...(hasShared() ? readdirSync(LOGHUB_DIR).flatMap((f) => readFileSync(join(LOGHUB_DIR, f), 'utf8').split('\n').filter((l) => l !== '').slice(0, 300)) : []),
+      'ERROR   tabs\tand  runs of   spaces',
+      'user "alice smith" failed at 2024-01-02T03:04:05Z from 10.0.0.1:5432',
+      '   ',
+      '',
+      `long ${'x1 '.repeat(200)}`,
+    ];
+    const direct = new TemplateMiner({ maxTokens: 16 });
+    const masked = new TemplateMiner({ maxTokens: 16 });
+    for (const l of lines) {
+      expect(direct.add(l)).toBe(masked.addMasked(maskLine(l), l));
+    }
+    expect(masked.top(10_000)).toEqual(direct.top(10_000));
+    expect(direct.size).toBeGreaterThan(hasShared() ? 20 : 3);
+  });
+});
+
 describe('ErrorLineClassifier', () => {
   const c = new ErrorLineClassifier();
   it.each([
