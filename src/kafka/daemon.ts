@@ -284,10 +284,10 @@ export class Daemon {
 
   private async onBatch(payload: EachBatchPayload, base: ProcessOptions): Promise<void> {
     const { batch, isRunning, isStale, resolveOffset, heartbeat } = payload;
-    const chunkSize = this.deps.config.delivery.maxBatchMessages;
-    const highWatermark = BigInt(batch.highWatermark);
     if (await this.delivery.realign(batch.topic, batch.partition)) return; // re-fetched from the committed offset
     if (this.readAhead) return this.queueBatch(payload, base);
+    const chunkSize = this.deps.config.delivery.maxBatchMessages;
+    const highWatermark = BigInt(batch.highWatermark);
     const live = (): boolean => isRunning() && !isStale() && !this.stopping;
     // Enrichment runs one chunk ahead of delivery: while a chunk is produced and committed, the next
     // one is being enriched (on a worker). Delivery, offsets and commits stay in order; a chunk
@@ -335,11 +335,8 @@ export class Daemon {
     const chunkSize = this.deps.config.delivery.maxBatchMessages;
     const highWatermark = BigInt(batch.highWatermark);
     const key = `${topic}:${partition}`;
-    let chain = this.chains.get(key);
-    if (!chain) {
-      chain = { tail: Promise.resolve(), epoch: 0, failures: 0 };
-      this.chains.set(key, chain);
-    }
+    const chain = this.chains.get(key) ?? { tail: Promise.resolve(), epoch: 0, failures: 0 };
+    this.chains.set(key, chain);
     const live = (): boolean => isRunning() && !isStale() && !this.stopping;
     const backoff = retryDelayMs(chain.failures);
     if (backoff > 0) await new Promise((r) => setTimeout(r, backoff));
@@ -351,23 +348,22 @@ export class Daemon {
       }
       const started = this.startChunk(payload, base, batch.messages.slice(start, start + chunkSize));
       const epoch = chain.epoch;
-      const c = chain;
       const first = started.chunk[0]!.offset;
       const work = chain.tail
         .then(async () => {
-          if (c.epoch !== epoch || this.stopping) {
+          if (chain.epoch !== epoch || this.stopping) {
             started.span.end(); // dropped: not delivered, not committed, fetched again
             return;
           }
           try {
             await this.finishChunk(payload, started, highWatermark);
-            c.failures = 0;
+            chain.failures = 0;
           } catch (err) {
             // The first failure of an epoch sends the partition back; the chunks queued after it drop.
-            if (c.epoch !== epoch) return;
-            c.epoch++;
-            c.failures++;
-            this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic, partition, offset: first, retry_ms: retryDelayMs(c.failures) }, 'chunk not delivered: the partition is fetched again from its first offset');
+            if (chain.epoch !== epoch) return;
+            chain.epoch++;
+            chain.failures++;
+            this.deps.logger.warn({ err, code: 'LOGSIFT_KAFKA', topic, partition, offset: first, retry_ms: retryDelayMs(chain.failures) }, 'chunk not delivered: the partition is fetched again from its first offset');
             try {
               this.consumer.seek({ topic, partition, offset: first });
             } catch (seekErr) {

@@ -175,7 +175,7 @@ export interface ChunkItem {
   value: string | Buffer | null;
   /** Only when enriched on this thread: the full result (the shadow KB, tests). */
   result?: EnrichedMessage;
-  /** An unmatched item's text, when the chunk's mining selector chose it (error-looking, cut). */
+  /** An unmatched item's text and its masked form, when the chunk's mining selector chose it (error-looking, cut). */
   mined?: MinedText;
 }
 
@@ -189,7 +189,6 @@ export interface EnrichedChunk {
   bytes: number;
   scanSeconds: number;
 }
-
 
 /**
  * Phase 1, pure and thread-agnostic: decode, extract, scan, rank and encode a chunk. `keepResults`

@@ -47,7 +47,7 @@ export class ErrorTextSelector {
   }
 }
 
-/** Chooses an unmatched message's text to mine: the text (cut), or null. `log`: what extraction made of the message. */
+/** Chooses an unmatched message's text to mine: the text (cut) and its masked form, or null. `log`: what extraction made of the message. */
 export type MiningSelector = (text: string, log: unknown) => MinedText | null;
 
 /** An {@link ErrorTextSelector} as a MiningSelector, made once per thread; undefined for null options (no mining). */

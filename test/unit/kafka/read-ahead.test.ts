@@ -159,12 +159,10 @@ describe('read-ahead (at-least-once)', () => {
     const { k } = await daemonWith({ LOGSIFT_DELIVERY_MAX_IN_FLIGHT_BATCHES: '2' });
     const release = k.hold();
     const resolved: string[] = [];
-    let returned = false;
-    const done = k.eachBatch()(batchOf(0, 0, 6, resolved)).then(() => (returned = true));
-    await settle();
+    const done = k.eachBatch()(batchOf(0, 0, 6, resolved));
     // Two chunks hold the two slots; the third waits for one to be delivered.
+    expect(await returnsSoon(done)).toBe(false);
     expect(resolved).toEqual(['1', '3']);
-    expect(returned).toBe(false);
     release();
     await done;
     await settle();
@@ -198,10 +196,8 @@ describe('read-ahead (at-least-once)', () => {
     const { k } = await daemonWith({ LOGSIFT_DELIVERY_READ_AHEAD: 'false' });
     const release = k.hold();
     const resolved: string[] = [];
-    let returned = false;
-    const done = k.eachBatch()(batchOf(0, 0, 4, resolved)).then(() => (returned = true));
-    await settle();
-    expect(returned).toBe(false);
+    const done = k.eachBatch()(batchOf(0, 0, 4, resolved));
+    expect(await returnsSoon(done)).toBe(false);
     expect(resolved).toEqual([]);
     release();
     await done;
