@@ -62,12 +62,18 @@ interface Loaded {
   dropped: Record<DropReason, number>;
 }
 
-async function buildEnricher(config: Config, logger: Logger, paths = livePaths(config)): Promise<Loaded> {
+/**
+ * Loads a KB generation on the event loop. `prewarm` boots the exact engine's threads now; the live KB
+ * leaves that to `buildProcessor`, which knows whether this thread will enrich the stream (with
+ * enrichment workers, the event loop's matcher serves only the lookup API, and its two idle threads
+ * would hold two V8 heaps for nothing).
+ */
+async function buildEnricher(config: Config, logger: Logger, paths: readonly string[], prewarm: boolean): Promise<Loaded> {
   const { kb, matcher, dropped } = await loadKbAndMatcher(
     paths,
     {
       allowInvalid: config.kb.allowInvalid,
-      matcher: { ignoreCase: config.kb.ignoreCase, exactBudgetMs: config.match.exactBudget, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
+      matcher: { ignoreCase: config.kb.ignoreCase, exactBudgetMs: config.match.exactBudget, prewarm, ...(config.kb.cacheDir !== undefined ? { cacheDir: config.kb.cacheDir } : {}) },
       filter: { include: config.kb.include, exclude: config.kb.exclude },
       lint: config.kb.lint,
     },
@@ -88,6 +94,7 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
   const cacheDir = resolveCacheDir(config.kb.cacheDir);
   const inline = (why: string | null) => {
     if (why) logger.info({ reason: why }, 'enriching on the event loop');
+    loaded.matcher.exact.prewarm();
     return { processor: new InlineProcessor(loaded.enricher, errorTextSelector(miningOptions(config))), retire: () => Promise.resolve() };
   };
   if (workers === 0) return inline(null);
@@ -188,13 +195,13 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log.level);
   logger.info({ config: redact(config) }, 'starting logsift run');
   const metrics = options.metrics ?? daemonMetrics(config, logger);
-  const loaded = await buildEnricher(config, logger);
+  const loaded = await buildEnricher(config, logger, livePaths(config), false);
   let current = { ...loaded, ...(await buildProcessor(config, loaded, logger)) };
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
   metrics.kbDropped(current.dropped);
   metrics.kbReload(true);
   const miner = unmatchedMiner(config);
-  let shadow = config.kb.shadow.length > 0 ? await buildEnricher(config, logger, config.kb.shadow) : null;
+  let shadow = config.kb.shadow.length > 0 ? await buildEnricher(config, logger, config.kb.shadow, true) : null;
   const shadowScanner = shadow ? new ShadowScanner({ shadow: () => shadow!.enricher, registry: metrics.registry, logger, sample: config.kb.shadowSample }) : null;
 
   const daemon = new Daemon({
@@ -303,14 +310,14 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   // A change during a reload may have been read too late: serialized() loads once more after it.
   const reload = serialized(async (): Promise<boolean> => {
     try {
-      const nextLoaded = await buildEnricher(config, logger);
+      const nextLoaded = await buildEnricher(config, logger, livePaths(config), false);
       const next = { ...nextLoaded, ...(await buildProcessor(config, nextLoaded, logger).catch((err: unknown) => {
         nextLoaded.matcher.close();
         throw err;
       })) };
       // The shadow KB is refused on its own (logged); the live one still swaps.
       const nextShadow = shadow
-        ? await buildEnricher(config, logger, config.kb.shadow).catch((err: unknown) => {
+        ? await buildEnricher(config, logger, config.kb.shadow, true).catch((err: unknown) => {
             logger.error({ err, code: (err as { code?: string }).code }, 'shadow knowledge-base reload failed; keeping the loaded one');
             return shadow;
           })

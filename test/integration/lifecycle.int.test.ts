@@ -3,6 +3,7 @@
  * processes: Kafka never reachable → not ready, then exit 3 after kafka.startTimeout; SIGTERM while
  * starting → exits at once; shutdown past the grace period, or a second signal → exit 4.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockCluster } from '../helpers/broker.js';
 import { DaemonProcess, unexpectedErrors } from '../helpers/daemon.js';
 import { produce } from '../helpers/kafka.js';
+import { DEADENDS_RECORDS } from '../helpers/shared.js';
 import { freePort } from '../helpers/prometheus.js';
 import { randomName, waitFor } from '../helpers/wait.js';
 
@@ -89,6 +91,24 @@ describe('daemon lifecycle', () => {
     expect(await exitWithin(d, 30_000)).toBe(1);
     expect(d.logs.find((l) => l.level === 60)?.msg).toBe('logsift run failed to start');
     expect(d.hasLog(/EADDRINUSE/)).toBe(true);
+  });
+
+  it('boots no exact-engine threads on the event loop when enrichment workers serve the stream (they would hold idle V8 heaps)', async () => {
+    // Node names each worker thread's OS thread "WorkerThread".
+    const workerThreads = (pid: number): number => readdirSync(`/proc/${pid}/task`).filter((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
+    const started = async (workers: string): Promise<number> => {
+      const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), kb: [DEADENDS_RECORDS], env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
+      cleanup.push(() => d.stop());
+      // The processor (and with it every thread) is built before the daemon serves HTTP.
+      const n = workerThreads(d.pid);
+      await d.stop();
+      return n;
+    };
+    // On the event loop: the exact engine's worker and its stand-by.
+    const inline = await started('0');
+    expect(inline).toBeGreaterThan(0);
+    // With one enrichment worker: that worker, and its own exact engine's threads; none for the event loop.
+    expect(await started('1')).toBe(1 + inline);
   });
 
   describe('shutdown', () => {
