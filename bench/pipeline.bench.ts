@@ -186,7 +186,9 @@ async function main(): Promise<void> {
         const tag = ROUNDS > 1 ? `-r${round}` : '';
         // Baseline: kafkajs pass-through.
         const group = `bench-passthrough-${m.mode}${tag}`;
-        const pt = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', m.passthrough, group, m.mode], { stdio: 'ignore' });
+        // Node's own type stripping, not tsx: tsx's loader runs on a thread of its own, whose heap and
+        // start-up would count against the baseline's RSS and CPU.
+        const pt = spawn(process.execPath, [join(REPO_ROOT, 'bench', 'passthrough.ts'), cluster.bootstrap, 'in', m.passthrough, group, m.mode], { stdio: 'ignore' });
         const base = await measure(`pass-through ${m.mode}`, pt, kafka, group, 'in', () => true, cluster.pid);
         record(`${m.mode}|baseline`, base, base);
         // logsift run with the 2,522-record KB (compiled database from the cache).
