@@ -10,8 +10,13 @@
  * each beside the same baseline; BENCH_VARIANTS=0 skips them (=extra: runs only BENCH_EXTRA's), BENCH_MODES
  * (comma-separated) picks the delivery modes. BENCH_MEMORY=1 prints each logsift run's peak memory
  * gauges (its /metrics: RSS, V8 heap by space, external memory; the main thread's heap only).
+ * BENCH_MEMORY_LIMITS=768,512 (MiB) runs the defaults again, each inside a memory cgroup of that
+ * limit (root; bench/cgroup.ts), as in a pod with that limit: Node sizes V8's heaps from the limit, not
+ * from the host's memory, and a run past it is OOM-killed (reported, not an error). A BENCH_EXTRA
+ * variant may carry its own `memoryLimitMiB`.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +25,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { MockCluster } from '../test/helpers/broker.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
+import { memoryCgroup } from './cgroup.js';
 import { fmt, loghubLines, median } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
@@ -46,6 +52,14 @@ async function committed(kafka: Kafka, group: string, topic: string): Promise<nu
   } finally {
     await admin.disconnect();
   }
+}
+
+interface Variant {
+  name: string;
+  out: string;
+  env: Record<string, string>;
+  /** Run inside a memory cgroup of this limit (BENCH_MEMORY_LIMITS). */
+  memoryLimitMiB?: number;
 }
 
 interface Measured {
@@ -91,7 +105,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'logsift-pipeline-'));
-  const cluster = await MockCluster.start({ brokers: BROKERS, topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, 'out-onerecord': PARTITIONS, 'out-onerecord.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1]])) } });
+  const cluster = await MockCluster.start({ brokers: BROKERS, topics: { in: PARTITIONS, out: PARTITIONS, 'out.dlq': 1, passthrough: PARTITIONS, 'out-eos': PARTITIONS, 'out-eos.dlq': 1, 'passthrough-eos': PARTITIONS, 'out-nolog': PARTITIONS, 'out-nolog.dlq': 1, 'out-zstd': PARTITIONS, 'out-zstd.dlq': 1, 'out-inline': PARTITIONS, 'out-inline.dlq': 1, 'out-onerecord': PARTITIONS, 'out-onerecord.dlq': 1, ...Object.fromEntries([0, 1, 2, 3].flatMap((i) => [[`out-extra${i}`, PARTITIONS], [`out-extra${i}.dlq`, 1], [`out-cgroup${i}`, PARTITIONS], [`out-cgroup${i}.dlq`, 1]])) } });
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
@@ -116,9 +130,14 @@ async function main(): Promise<void> {
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
     ].filter((m) => (process.env['BENCH_MODES'] ?? 'at-least-once,exactly-once').split(',').includes(m.mode));
-    const extra = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string> }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
+    const extra: Variant[] = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string>; memoryLimitMiB?: number }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
+    // BENCH_MEMORY_LIMITS (MiB, comma-separated, up to 4): the defaults again inside a memory cgroup of
+    // that limit, as in a pod: Node sizes V8's heaps from the limit instead of from the host's memory.
+    for (const [i, mib] of (process.env['BENCH_MEMORY_LIMITS'] ?? '').split(',').filter((x) => x !== '').slice(0, 4).entries()) {
+      extra.push({ name: `in a ${mib} MiB memory cgroup`, out: `out-cgroup${i}`, env: {}, memoryLimitMiB: Number(mib) });
+    }
     // BENCH_VARIANTS=0: none; =extra: only BENCH_EXTRA's.
-    const variants: { name: string; out: string; env: Record<string, string> }[] =
+    const variants: Variant[] =
       process.env['BENCH_VARIANTS'] === '0'
         ? []
         : process.env['BENCH_VARIANTS'] === 'extra'
@@ -131,10 +150,14 @@ async function main(): Promise<void> {
             // The delivery path with next to no matching work: what the daemon costs around the KB.
             { name: 'a 1-record KB (kb.include)', out: 'out-onerecord', env: { LOGSIFT_KB_INCLUDE: 'id:docker/exec-format-error/docker27-linux' } },
           ];
-    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}) => {
+    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number): Promise<Measured | null> => {
       let ready = false;
       let port = 0;
-      const ls = spawn(process.execPath, [...NODE_ARGS, join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode], {
+      const argv = [...NODE_ARGS, join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode];
+      const cgroup = memoryLimitMiB === undefined ? null : memoryCgroup(`logsift-bench-${process.pid}-${group}`, memoryLimitMiB);
+      // In a cgroup: a shell moves itself there, then becomes the daemon (the pid measured is the daemon's).
+      const [file, args] = cgroup ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...argv]] : [process.execPath, argv];
+      const ls = spawn(file, args, {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
       });
@@ -155,12 +178,26 @@ async function main(): Promise<void> {
             }
           }
         : undefined;
-      const result = await measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
+      let result: Measured;
+      try {
+        result = await measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
         // BENCH_TRACE: where a chunk's time went, from the daemon's own histograms.
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
         console.log(text.split('\n').filter((l) => /^logsift_(scan|batch|produce|commit)_duration_seconds_(sum|count|bucket)|^logsift_messages_total|^logsift_events_produced_total|^logsift_scanned_bytes_total/.test(l)).join('\n'));
       }, sample);
-      if (sample) console.log(`${mode} ${JSON.stringify(env)} peak MiB: ${[...peaks].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+      } catch (err) {
+        // Past its memory limit the daemon is OOM-killed: a result of the run, not a failure of the benchmark.
+        if (cgroup === null || cgroup.oomKills() === 0) throw err;
+        console.log(`${mode} in a ${memoryLimitMiB} MiB memory cgroup: OOM-killed`);
+        return null;
+      } finally {
+        if (cgroup) {
+          ls.kill('SIGKILL');
+          if (ls.exitCode === null && ls.signalCode === null) await once(ls, 'exit');
+          cgroup.remove();
+        }
+      }
+      if (sample) console.log(`${mode} ${JSON.stringify(env)}${memoryLimitMiB === undefined ? '' : ` ${memoryLimitMiB} MiB cgroup`} peak MiB: ${[...peaks].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
       return result;
     };
     const rate = (s: { seconds: number }) => N / s.seconds;
@@ -169,9 +206,15 @@ async function main(): Promise<void> {
     // another (this machine's throughput drifts by ±20% between runs: interleaving spreads the drift
     // over all of them). Medians are reported, with each round's ratio to its own baseline.
     const ROUNDS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 1));
-    const runs = new Map<string, { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[] }>();
-    const record = (key: string, r: Measured, base: Measured): void => {
-      const e = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [] };
+    const runs = new Map<string, { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[]; oomKilled: number }>();
+    /** `r` null: the run was OOM-killed (a memory-cgroup variant). */
+    const record = (key: string, r: Measured | null, base: Measured): void => {
+      const e = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [], oomKilled: 0 };
+      runs.set(key, e);
+      if (r === null) {
+        e.oomKilled++;
+        return;
+      }
       e.rates.push(rate(r));
       e.ratios.push(rate(r) / rate(base));
       e.steady.push(r.steadyRate / base.steadyRate);
@@ -194,13 +237,15 @@ async function main(): Promise<void> {
         // logsift run with the 2,522-record KB (compiled database from the cache).
         record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
         if (m.mode !== 'at-least-once') continue;
-        for (const v of variants) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env), base);
+        for (const v of variants) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
       }
     }
     const line = (key: string): string => {
       const e = runs.get(key)!;
+      const killed = e.oomKilled > 0 ? `; OOM-killed in ${e.oomKilled} of ${e.oomKilled + e.rates.length} rounds` : '';
+      if (e.rates.length === 0) return `OOM-killed in every round (${e.oomKilled})`;
       const ratios = e.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(', ');
-      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg`;
+      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg${killed}`;
     };
     for (const m of modes) {
       const b = runs.get(`${m.mode}|baseline`)!;
