@@ -9,10 +9,10 @@
  *
  * - A Node process warning (deprecation, MaxListeners, ...) goes to the structured log as one JSON
  *   line (code LOGSIFT_NODE_WARNING) instead of Node's plain-text stderr line, so log shippers parse
- *   it. One warning is known and harmless: kafkajs's request queue schedules its throttle check at
- *   `throttledUntil - Date.now()` with `throttledUntil = -1` when it is not throttled, a negative
- *   delay that Node clamps to 1 ms, as Node 20 did silently; Node 24+ warns about it
- *   (TimeoutNegativeWarning). It is logged once at debug level, not once per client at warn.
+ *   it. One warning is known and harmless: a negative timer delay, which Node clamps to 1 ms as Node
+ *   20 did silently, and Node 24+ warns about (TimeoutNegativeWarning). kafkajs computes some of its
+ *   delays as a time minus `Date.now()` (issue #1751; its request queue's is mended in
+ *   src/kafka/kafkajs.ts). It is logged once at debug level, not once per client at warn.
  *
  * Neither hides a bug: tests fail on both (vitest reports unhandled errors as failures; the
  * integration tests fail on any LOGSIFT_UNEXPECTED log line of a daemon they ran).
@@ -47,7 +47,7 @@ export function installProcessGuard(deps: ProcessGuardDeps): () => void {
   let negativeTimeoutLogged = false;
   const onWarning = (warning: Error): void => {
     if (warning.name === 'TimeoutNegativeWarning') {
-      if (!negativeTimeoutLogged) deps.logger.debug({ code: NODE_WARNING_CODE, warning: warning.name }, 'a negative timer delay was clamped to 1 ms (kafkajs request queue, harmless); further ones are not logged');
+      if (!negativeTimeoutLogged) deps.logger.debug({ code: NODE_WARNING_CODE, warning: warning.name }, 'a negative timer delay was clamped to 1 ms (kafkajs, harmless); further ones are not logged');
       negativeTimeoutLogged = true;
       return;
     }
