@@ -181,10 +181,10 @@ async function main(): Promise<void> {
       let result: Measured;
       try {
         result = await measure(`logsift run ${mode} ${group}`, ls, kafka, group, 'in', () => ready, cluster.pid, async () => {
-        // BENCH_TRACE: where a chunk's time went, from the daemon's own histograms.
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        console.log(text.split('\n').filter((l) => /^logsift_(scan|batch|produce|commit)_duration_seconds_(sum|count|bucket)|^logsift_messages_total|^logsift_events_produced_total|^logsift_scanned_bytes_total/.test(l)).join('\n'));
-      }, sample);
+          // BENCH_TRACE: where a chunk's time went, from the daemon's own histograms.
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          console.log(text.split('\n').filter((l) => /^logsift_(scan|batch|produce|commit)_duration_seconds_(sum|count|bucket)|^logsift_messages_total|^logsift_events_produced_total|^logsift_scanned_bytes_total/.test(l)).join('\n'));
+        }, sample);
       } catch (err) {
         // Past its memory limit the daemon is OOM-killed: a result of the run, not a failure of the benchmark.
         if (cgroup === null || cgroup.oomKills() === 0) throw err;
