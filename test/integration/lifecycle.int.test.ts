@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockCluster } from '../helpers/broker.js';
 import { DaemonProcess, unexpectedErrors } from '../helpers/daemon.js';
 import { produce } from '../helpers/kafka.js';
-import { DEADENDS_RECORDS } from '../helpers/shared.js';
 import { freePort } from '../helpers/prometheus.js';
 import { randomName, waitFor } from '../helpers/wait.js';
 
@@ -97,14 +96,14 @@ describe('daemon lifecycle', () => {
     // Node names each worker thread's OS thread "WorkerThread".
     const workerThreads = (pid: number): number => readdirSync(`/proc/${pid}/task`).filter((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
     const started = async (workers: string): Promise<number> => {
-      const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), kb: [DEADENDS_RECORDS], env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
+      const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
       cleanup.push(() => d.stop());
       // The processor (and with it every thread) is built before the daemon serves HTTP.
       const n = workerThreads(d.pid);
       await d.stop();
       return n;
     };
-    // On the event loop: the exact engine's worker and its stand-by.
+    // The embedded KB has records the exact engine runs on its thread. On the event loop: that thread and its stand-by.
     const inline = await started('0');
     expect(inline).toBeGreaterThan(0);
     // With one enrichment worker: that worker, and its own exact engine's threads; none for the event loop.
