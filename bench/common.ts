@@ -2,6 +2,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { Kafka } from 'kafkajs';
+
 import { DEV_LINES, LOGHUB_DIR } from '../test/helpers/shared.js';
 
 export function loghubLines(): string[] {
@@ -54,4 +56,26 @@ export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const TICKS = 100; // USER_HZ
+
+/** A process's CPU (user + system) and memory so far, from /proc. */
+export function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS, rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
+}
+
+/** Messages of `topic` the consumer group has committed, over all its partitions. */
+export async function committed(kafka: Kafka, group: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const r = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return r[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }

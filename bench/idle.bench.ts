@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,44 +15,27 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MockCluster } from '../test/helpers/broker.js';
 import { produce } from '../test/helpers/kafka.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR } from '../test/helpers/shared.js';
-import { median } from './common.js';
+import { committed, median, procStats } from './common.js';
 
 const PARTITIONS = 64;
 const MESSAGES = 6_400;
 const WINDOW_S = Number(process.env['BENCH_IDLE_SECONDS'] ?? 10);
 const SETTLE_S = Number(process.env['BENCH_IDLE_SETTLE'] ?? 5);
 const ROUNDS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 3));
-const TICKS = 100; // USER_HZ
-
-const cpuSeconds = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS;
-};
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
-
-async function committed(kafka: Kafka, group: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const r = await admin.fetchOffsets({ groupId: group, topics: ['in'] });
-    return r[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Waits for the group to commit the whole input, lets it settle, then measures: % of one core. */
 async function idleCpu(name: string, child: ChildProcess, kafka: Kafka, group: string): Promise<number> {
   const deadline = Date.now() + 120_000;
-  while ((await committed(kafka, group)) < MESSAGES) {
+  while ((await committed(kafka, group, 'in')) < MESSAGES) {
     if (child.exitCode !== null) throw new Error(`${name} exited early (${child.exitCode})`);
     if (Date.now() > deadline) throw new Error(`${name} did not commit the input within 120 s`);
     await sleep(0.2);
   }
   await sleep(SETTLE_S);
-  const c0 = cpuSeconds(child.pid!);
+  const c0 = procStats(child.pid!).cpuSeconds;
   await sleep(WINDOW_S);
-  const used = cpuSeconds(child.pid!) - c0;
+  const used = procStats(child.pid!).cpuSeconds - c0;
   child.kill('SIGKILL');
   if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
   return (100 * used) / WINDOW_S;

@@ -3,7 +3,8 @@
  * at-least-once: consume, produce every message (idempotent, acks=all), commit after the acknowledgement.
  * exactly-once: per chunk one transaction (send + sendOffsets + commit) on a transactional producer
  * per input partition, as logsift's exactly-once delivery does it.
- * Usage: node bench/passthrough.ts (Node's type stripping; it imports only kafkajs) BROKERS INPUT OUTPUT GROUP [at-least-once|exactly-once]
+ * Usage: node bench/passthrough.ts BROKERS INPUT OUTPUT GROUP [at-least-once|exactly-once] (Node's own type
+ * stripping: it imports only kafkajs)
  */
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 

@@ -26,33 +26,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MockCluster } from '../test/helpers/broker.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
 import { memoryCgroup } from './cgroup.js';
-import { fmt, loghubLines, median } from './common.js';
+import { committed, fmt, loghubLines, median, procStats } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 /** Brokers in the mock cluster (BENCH_BROKERS, default 1): kafkajs runs one fetch loop per broker. */
 const BROKERS = Number(process.env['BENCH_BROKERS'] ?? 1);
 const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
-const TICKS = 100; // USER_HZ
 /** Node flags for the logsift processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-
-function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS, rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
-}
-
-async function committed(kafka: Kafka, group: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const r = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return r[0]!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 interface Variant {
   name: string;

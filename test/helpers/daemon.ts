@@ -24,6 +24,17 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/** One sample of a daemon's /metrics exposition (`labels` as exposed, e.g. `outcome="matched"`), or undefined. */
+export function metric(body: string, name: string, labels = ''): number | undefined {
+  const line = body.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+/** Input messages the daemon has counted (logsift_messages_total) with these outcomes, from its /metrics. */
+export function messagesCounted(body: string, outcomes: readonly string[]): number {
+  return outcomes.reduce((sum, o) => sum + (metric(body, 'logsift_messages_total', `outcome="${o}"`) ?? 0), 0);
+}
+
 /** Every daemon a test file started, for `unexpectedErrors()`. */
 const started: DaemonProcess[] = [];
 

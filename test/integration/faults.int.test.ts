@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 
 import { NEEDS_MOCK_FAULTS, externalBrokers, startCluster, type TestCluster } from '../helpers/broker.js';
-import { DaemonProcess, unexpectedErrors, type DaemonOptions } from '../helpers/daemon.js';
+import { DaemonProcess, messagesCounted, unexpectedErrors, type DaemonOptions } from '../helpers/daemon.js';
 import { deliveryReport, inputCoordinates, produce, readAll, type DeliveryReport, type InputRecord } from '../helpers/kafka.js';
 import { loghubLines } from '../../bench/common.js';
 import { readDevLines } from '../helpers/shared.js';
@@ -95,12 +95,7 @@ function needsFaultInjection(ctx: TestContext): void {
  */
 async function progress(d: DaemonProcess, atLeast: number): Promise<void> {
   await waitFor(
-    async () => {
-      const { body } = await d.get('/metrics');
-      let n = 0;
-      for (const m of body.matchAll(/^logsift_messages_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
-      return n >= atLeast;
-    },
+    async () => messagesCounted((await d.get('/metrics')).body, ['matched', 'unmatched', 'dead_lettered']) >= atLeast,
     `${atLeast} messages delivered`,
     60_000,
     50,

@@ -19,7 +19,7 @@ import { loadKnowledgeBase } from '../../src/kb/index.js';
 import { Matcher } from '../../src/matcher/index.js';
 import { createLogger } from '../../src/telemetry/index.js';
 import { startCluster, type TestCluster } from '../helpers/broker.js';
-import { DaemonProcess } from '../helpers/daemon.js';
+import { DaemonProcess, messagesCounted, metric } from '../helpers/daemon.js';
 import { deliveryReport, inputCoordinates, produce, readAll, type InputRecord, type ReadRecord } from '../helpers/kafka.js';
 import { useTempDirs } from '../helpers/temp.js';
 import { randomName, waitFor } from '../helpers/wait.js';
@@ -46,13 +46,8 @@ async function writeKb(file: string, content: unknown): Promise<void> {
 
 const versionOf = async (file: string): Promise<string> => (await loadKnowledgeBase([file])).kb.version;
 
-function metric(body: string, name: string, labels = ''): number | undefined {
-  const line = body.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
-
 /** Input messages the daemon has processed so far, from its own metrics (kcat is slow under rtt). */
-const processed = (body: string): number => ['matched', 'unmatched'].reduce((sum, o) => sum + (metric(body, 'logsift_messages_total', `outcome="${o}"`) ?? 0), 0);
+const processed = (body: string): number => messagesCounted(body, ['matched', 'unmatched']);
 
 async function setup(kbContent: unknown) {
   const cluster: TestCluster = await startCluster();
