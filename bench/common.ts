@@ -68,6 +68,42 @@ export function procStats(pid: number): { cpuSeconds: number; rssMiB: number; pe
   return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS, rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
 }
 
+/**
+ * CPU seconds (user + system) of a process's live threads so far, summed by thread group: Node's event
+ * loop (`node-MainThread`), logsift's named workers (`logsift-enrich`, `logsift-exact`, `logsift-scan`:
+ * ThreadNames in src/app/worker-pool.ts), V8's helper threads (`node-V8Worker`: concurrent marking,
+ * compilation), libuv's pool (`libuv-worker`), and any other name as itself. A thread that exited
+ * between two readings is missing from the later one.
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      out.set(comm, (out.get(comm) ?? 0) + (Number(stat[11]) + Number(stat[12])) / TICKS);
+    } catch {
+      // The thread exited while being read.
+    }
+  }
+  return out;
+}
+
+/** Friendlier names for threadCpu's groups. */
+export const THREAD_GROUPS: Record<string, string> = {
+  'node-MainThread': 'event loop',
+  'logsift-enrich': 'enrichment workers',
+  'logsift-exact': 'exact engine',
+  'node-V8Worker': 'V8 helpers',
+  'libuv-worker': 'libuv pool',
+};
+
 /** Messages of `topic` the consumer group has committed, over all its partitions. */
 export async function committed(kafka: Kafka, group: string, topic: string): Promise<number> {
   const admin = kafka.admin();

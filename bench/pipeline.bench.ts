@@ -26,7 +26,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MockCluster } from '../test/helpers/broker.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
 import { memoryCgroup } from './cgroup.js';
-import { committed, fmt, loghubLines, median, procStats } from './common.js';
+import { THREAD_GROUPS, committed, fmt, loghubLines, median, procStats, threadCpu } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 /** Brokers in the mock cluster (BENCH_BROKERS, default 1): kafkajs runs one fetch loop per broker. */
@@ -53,6 +53,8 @@ interface Measured {
   peakMiB: number;
   /** The mock broker's CPU per message over the same interval: with 2 cores, broker + process is the budget. */
   brokerCpuPerMsgUs: number;
+  /** CPU seconds per thread group over the measured interval (threadCpu), and that interval's length. */
+  threads: Map<string, number>;
 }
 
 async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number, trace?: () => Promise<void>, sample?: () => Promise<void>): Promise<Measured> {
@@ -62,14 +64,25 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   }
   const t0 = Date.now();
   const s0 = procStats(child.pid!);
+  const th0 = threadCpu(child.pid!);
   const b0 = procStats(brokerPid);
   let done = 0;
   let maxRss = s0.rssMiB;
   let first: { t: number; done: number } | null = null;
+  let lastThreads = th0;
+  let lastT = t0;
   while (done < N) {
     await new Promise((r) => setTimeout(r, 100));
     done = await committed(kafka, group, input);
-    if (process.env['BENCH_TRACE']) console.log(`${name} ${((Date.now() - t0) / 1000).toFixed(2)} s ${done}`);
+    if (process.env['BENCH_TRACE']) {
+      // Each thread group's share of a core since the last line: a timeline of which stage waits.
+      const now = threadCpu(child.pid!);
+      const dt = (Date.now() - lastT) / 1000;
+      const busy = [...now].map(([k, v]) => [THREAD_GROUPS[k] ?? k, (v - (lastThreads.get(k) ?? 0)) / dt] as const).filter(([, x]) => x >= 0.05).map(([k, x]) => `${k} ${(100 * x).toFixed(0)}%`);
+      lastThreads = now;
+      lastT = Date.now();
+      console.log(`${name} ${((Date.now() - t0) / 1000).toFixed(2)} s ${done} ${busy.join(' ')}`);
+    }
     if (first === null && done > 0) first = { t: Date.now(), done };
     maxRss = Math.max(maxRss, procStats(child.pid!).rssMiB);
     if (sample) await sample();
@@ -78,10 +91,11 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   // From the first commit seen to the last: the stream once it flows, without connecting and joining.
   const steady = first && first.done < N && Date.now() > first.t ? (N - first.done) / ((Date.now() - first.t) / 1000) : N / seconds;
   const s1 = procStats(child.pid!);
+  const th1 = threadCpu(child.pid!);
   const b1 = procStats(brokerPid);
   if (process.env['BENCH_TRACE'] && trace) await trace();
   child.kill('SIGTERM');
-  return { seconds, steadyRate: steady, startSeconds: first ? (first.t - t0) / 1000 : seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6 };
+  return { seconds, steadyRate: steady, startSeconds: first ? (first.t - t0) / 1000 : seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6, threads: new Map([...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)])) };
 }
 
 async function main(): Promise<void> {
@@ -187,10 +201,11 @@ async function main(): Promise<void> {
     // another (this machine's throughput drifts by ±20% between runs: interleaving spreads the drift
     // over all of them). Medians are reported, with each round's ratio to its own baseline.
     const ROUNDS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 1));
-    const runs = new Map<string, { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[]; oomKilled: number }>();
+    type Runs = { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[]; oomKilled: number; threads: Map<string, { us: number[]; core: number[] }> };
+    const runs = new Map<string, Runs>();
     /** `r` null: the run was OOM-killed (a memory-cgroup variant). */
     const record = (key: string, r: Measured | null, base: Measured): void => {
-      const e = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [], oomKilled: 0 };
+      const e: Runs = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [], oomKilled: 0, threads: new Map() };
       runs.set(key, e);
       if (r === null) {
         e.oomKilled++;
@@ -203,6 +218,12 @@ async function main(): Promise<void> {
       e.cpu.push(r.cpuPerMsgUs);
       e.peak.push(r.peakMiB);
       e.broker.push(r.brokerCpuPerMsgUs);
+      for (const [group, seconds] of r.threads) {
+        const t = e.threads.get(group) ?? { us: [], core: [] };
+        e.threads.set(group, t);
+        t.us.push((seconds / N) * 1e6);
+        t.core.push(seconds / r.seconds);
+      }
       runs.set(key, e);
     };
     for (let round = 0; round < ROUNDS; round++) {
@@ -226,13 +247,23 @@ async function main(): Promise<void> {
       const killed = e.oomKilled > 0 ? `; OOM-killed in ${e.oomKilled} of ${e.oomKilled + e.rates.length} rounds` : '';
       if (e.rates.length === 0) return `OOM-killed in every round (${e.oomKilled})`;
       const ratios = e.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(', ');
-      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg${killed}`;
+      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg${killed}${threadLine(e.threads)}`;
+    };
+    // Where the process's CPU went, by thread: µs per message, and the share of one core over the run
+    // (a thread near 100% is the serial stage).
+    const threadLine = (threads: Map<string, { us: number[]; core: number[] }>): string => {
+      const parts = [...threads]
+        .map(([group, t]) => ({ name: THREAD_GROUPS[group] ?? group, us: median(t.us), core: median(t.core) }))
+        .filter((t) => t.us >= 0.05)
+        .sort((a, b) => b.us - a.us)
+        .map((t) => `${t.name} ${t.us.toFixed(1)} µs (${(100 * t.core).toFixed(0)}% of a core)`);
+      return parts.length === 0 ? '' : `\n      by thread: ${parts.join(', ')}`;
     };
     for (const m of modes) {
       const b = runs.get(`${m.mode}|baseline`)!;
       summary.push(
         `\n${fmt(N)} messages, ${m.mode} (${m.what})${ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : ''}:`,
-        `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg`,
+        `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg${threadLine(b.threads)}`,
         `  logsift run (2,522 records):   ${line(`${m.mode}|logsift`)}`,
       );
       if (m.mode !== 'at-least-once') continue;

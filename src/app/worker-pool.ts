@@ -9,7 +9,7 @@ import { Worker, parentPort, type Transferable } from 'node:worker_threads';
 
 import { Enricher, type EnrichOptions } from '../enrich/index.js';
 import { openKbSource, type KbSource } from '../kb/snapshot.js';
-import { Matcher, type SerializedUnicodePart } from '../matcher/index.js';
+import { EXACT_THREAD_NAME, Matcher, type SerializedUnicodePart } from '../matcher/index.js';
 
 /** What a worker needs to build the same enricher as the main thread: its KB (kbSource), no files read again. */
 export interface EnricherInit {
@@ -46,19 +46,36 @@ export type FromWorker<R> =
 /**
  * A worker running `moduleUrl`: compiled JavaScript, or, when that module is TypeScript (tests and
  * benchmarks under tsx, from the repository), a small loader that registers tsx in the worker first.
+ * `threadName` names its OS thread (see {@link ThreadNames}).
  */
-export function moduleWorker(moduleUrl: URL, workerData: unknown): Worker {
-  if (!moduleUrl.href.endsWith('.ts')) return new Worker(moduleUrl, { workerData });
+/**
+ * The OS thread names of logsift's worker threads (Node 24 and later name a worker's thread after its
+ * `name`; Linux keeps 15 characters): what `top -H`, `ps -L` and /proc/PID/task/TID/comm show, and
+ * what bench:pipeline reports CPU by. The event loop is Node's `node-MainThread`.
+ */
+export const ThreadNames = {
+  /** The daemon's enrichment workers (match.workers). */
+  enrich: 'logsift-enrich',
+  /** `logsift scan --threads` workers. */
+  scan: 'logsift-scan',
+  /** The exact engine's budgeted regex thread and its stand-by. */
+  exact: EXACT_THREAD_NAME,
+} as const;
+
+export type ThreadName = (typeof ThreadNames)[keyof typeof ThreadNames];
+
+export function moduleWorker(moduleUrl: URL, workerData: unknown, threadName: ThreadName): Worker {
+  if (!moduleUrl.href.endsWith('.ts')) return new Worker(moduleUrl, { workerData, name: threadName });
   const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl.href)}); })`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { eval: true, workerData, name: threadName });
 }
 
 /**
  * The worker module `name` beside the module at `from` (its `import.meta.url`): `name.js` when compiled,
  * `name.ts` when that module itself runs as TypeScript.
  */
-export function siblingWorker(from: string, name: string, workerData: unknown): Worker {
-  return moduleWorker(new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from), workerData);
+export function siblingWorker(from: string, name: string, workerData: unknown, threadName: ThreadName): Worker {
+  return moduleWorker(new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from), workerData, threadName);
 }
 
 interface Slot {

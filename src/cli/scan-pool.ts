@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 
-import { WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
+import { ThreadNames, WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { FileSource, MessageInput } from '../enrich/index.js';
 import type { SerializedUnicodePart } from '../matcher/matcher.js';
@@ -64,7 +64,7 @@ const scanError = (message: string, cause?: Error): LogsiftError => new LogsiftE
 
 /** Starts `threads` workers and waits until each has built its enricher. */
 export async function startScanPool(threads: number, init: ScanWorkerInit): Promise<ScanPool> {
-  const spawn = (): Worker => siblingWorker(import.meta.url, 'scan-worker', init);
+  const spawn = (): Worker => siblingWorker(import.meta.url, 'scan-worker', init, ThreadNames.scan);
   return new ScanPool(await WorkerPool.start<ScanJob, RenderedBatch>({ threads, spawn, error: scanError }));
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 
-import { WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
+import { ThreadNames, WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
 import type { EventResource } from '../enrich/index.js';
 import { ErrorCodes, LogsiftError } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
@@ -186,7 +186,7 @@ export class EnrichPool implements ChunkProcessor {
   ) {}
 
   static async start(kb: KnowledgeBase, options: EnrichPoolOptions): Promise<EnrichPool> {
-    const spawn = (): Worker => siblingWorker(import.meta.url, 'enrich-worker', options.init);
+    const spawn = (): Worker => siblingWorker(import.meta.url, 'enrich-worker', options.init, ThreadNames.enrich);
     const pool = await WorkerPool.start<EnrichJob, EnrichReply>({ threads: options.workers, spawn, error: poolError, ...(options.onReplaced ? { onReplaced: options.onReplaced } : {}) });
     return new EnrichPool(kb, pool);
   }

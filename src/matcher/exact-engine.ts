@@ -34,6 +34,9 @@ const READY = 1;
 const STARTED = 2;
 
 /** Runs in the worker (CommonJS, eval'd): tasks in on the port, one reply per task, then DONE += 1. */
+/** The OS thread name of the exact engine's worker and its stand-by (Node 24 and later). */
+export const EXACT_THREAD_NAME = 'logsift-exact';
+
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const ctrl = new Int32Array(workerData.ctrl);
@@ -316,7 +319,7 @@ export class ExactEngine {
   private spawn(): RunningWorker {
     const ctrl = new Int32Array(new SharedArrayBuffer(12));
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctrl: ctrl.buffer, port: port2, sources: this.sources }, transferList: [port2] });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, name: EXACT_THREAD_NAME, workerData: { ctrl: ctrl.buffer, port: port2, sources: this.sources }, transferList: [port2] });
     // A crashed worker shows as a timeout on the message it was running; never as an error here.
     worker.on('error', () => undefined);
     worker.unref();

@@ -8,6 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { ThreadNames } from '../../src/app/worker-pool.js';
 import { MockCluster } from '../helpers/broker.js';
 import { DaemonProcess, unexpectedErrors } from '../helpers/daemon.js';
 import { produce } from '../helpers/kafka.js';
@@ -93,21 +94,28 @@ describe('daemon lifecycle', () => {
   });
 
   it('boots no exact-engine threads on the event loop when enrichment workers serve the stream (they would hold idle V8 heaps)', async () => {
-    // Node names each worker thread's OS thread "WorkerThread".
-    const workerThreads = (pid: number): number => readdirSync(`/proc/${pid}/task`).filter((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
-    const started = async (workers: string): Promise<number> => {
+    // logsift names its worker threads (ThreadNames); count each name among the process's OS threads.
+    const threads = (pid: number): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+        if (comm.startsWith('logsift-')) out[comm] = (out[comm] ?? 0) + 1;
+      }
+      return out;
+    };
+    const started = async (workers: string): Promise<Record<string, number>> => {
       const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
       cleanup.push(() => d.stop());
       // The processor (and with it every thread) is built before the daemon serves HTTP.
-      const n = workerThreads(d.pid);
+      const n = threads(d.pid);
       await d.stop();
       return n;
     };
     // The embedded KB has records the exact engine runs on its thread. On the event loop: that thread and its stand-by.
     const inline = await started('0');
-    expect(inline).toBeGreaterThan(0);
+    expect(inline).toEqual({ [ThreadNames.exact]: 2 });
     // With one enrichment worker: that worker, and its own exact engine's threads; none for the event loop.
-    expect(await started('1')).toBe(1 + inline);
+    expect(await started('1')).toEqual({ [ThreadNames.enrich]: 1, [ThreadNames.exact]: 2 });
   });
 
   describe('shutdown', () => {

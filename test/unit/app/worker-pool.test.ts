@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { WorkerPool, moduleWorker } from '../../../src/app/worker-pool.js';
+import { ThreadNames, WorkerPool, moduleWorker } from '../../../src/app/worker-pool.js';
 
 /** A worker speaking the pool's protocol: 'throw' fails the job, 'exit' kills the thread, 'unicode' reports what it was given. */
 const WORKER = new URL('../../helpers/pool-worker.mjs', import.meta.url);
@@ -14,7 +14,7 @@ const error = (message: string): Error => new Error(`test ${message}`);
 describe('WorkerPool', () => {
   it('answers jobs, fails a throwing job alone, and replaces a dead worker', async () => {
     const replaced: string[] = [];
-    const pool = await WorkerPool.start<string, string>({ threads: 1, spawn: () => moduleWorker(WORKER, { fail: false }), error, onReplaced: (r) => replaced.push(r) });
+    const pool = await WorkerPool.start<string, string>({ threads: 1, spawn: () => moduleWorker(WORKER, { fail: false }, ThreadNames.enrich), error, onReplaced: (r) => replaced.push(r) });
     try {
       expect(await pool.run('a')).toBe('A');
       await expect(pool.run('throw')).rejects.toThrow('test boom');
@@ -34,7 +34,7 @@ describe('WorkerPool', () => {
 
   it('replaces a replacement that could not start, at the next job', async () => {
     const plan = [false, true, false];
-    const pool = await WorkerPool.start<string, string>({ threads: 1, spawn: () => moduleWorker(WORKER, { fail: plan.shift() ?? false }), error });
+    const pool = await WorkerPool.start<string, string>({ threads: 1, spawn: () => moduleWorker(WORKER, { fail: plan.shift() ?? false }, ThreadNames.enrich), error });
     try {
       await expect(pool.run('exit')).rejects.toThrow(/exited with code 3/);
       await expect(pool.run('a')).rejects.toThrow('test worker could not start: no KB');
@@ -45,6 +45,6 @@ describe('WorkerPool', () => {
   });
 
   it('fails the start when a worker cannot build its state', async () => {
-    await expect(WorkerPool.start<string, string>({ threads: 2, spawn: () => moduleWorker(WORKER, { fail: true }), error })).rejects.toThrow('test worker could not start: no KB');
+    await expect(WorkerPool.start<string, string>({ threads: 2, spawn: () => moduleWorker(WORKER, { fail: true }, ThreadNames.enrich), error })).rejects.toThrow('test worker could not start: no KB');
   });
 });
