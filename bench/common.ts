@@ -95,6 +95,17 @@ export function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/**
+ * The machine's CPU time so far, all cores, from /proc/stat, in seconds: `busy` (user, nice, system,
+ * irq, softirq), `steal` (taken by the hypervisor for other guests: a noisy neighbour) and `total`.
+ */
+export function machineCpu(): { busy: number; steal: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const busy = user + nice + system + irq + softirq;
+  return { busy: busy / TICKS, steal: steal / TICKS, total: (busy + idle + iowait + steal) / TICKS };
+}
+
 /** Friendlier names for threadCpu's groups. */
 export const THREAD_GROUPS: Record<string, string> = {
   'node-MainThread': 'event loop',

@@ -18,7 +18,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -26,7 +26,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MockCluster } from '../test/helpers/broker.js';
 import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, readDevLines } from '../test/helpers/shared.js';
 import { memoryCgroup } from './cgroup.js';
-import { THREAD_GROUPS, committed, fmt, loghubLines, median, procStats, threadCpu } from './common.js';
+import { THREAD_GROUPS, committed, fmt, loghubLines, machineCpu, median, procStats, threadCpu } from './common.js';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 /** Brokers in the mock cluster (BENCH_BROKERS, default 1): kafkajs runs one fetch loop per broker. */
@@ -41,6 +41,8 @@ interface Variant {
   env: Record<string, string>;
   /** Run inside a memory cgroup of this limit (BENCH_MEMORY_LIMITS). */
   memoryLimitMiB?: number;
+  /** The delivery mode it runs in, beside that mode's baseline. Default at-least-once. */
+  mode?: string;
 }
 
 interface Measured {
@@ -53,8 +55,12 @@ interface Measured {
   peakMiB: number;
   /** The mock broker's CPU per message over the same interval: with 2 cores, broker + process is the budget. */
   brokerCpuPerMsgUs: number;
-  /** CPU seconds per thread group over the measured interval (threadCpu), and that interval's length. */
+  /** CPU seconds per thread group over the measured interval (threadCpu). */
   threads: Map<string, number>;
+  /** While the stream flows (first commit to last): each thread group's share of a core. */
+  flowThreads: Map<string, number>;
+  /** While the stream flows: the whole machine's busy and stolen CPU, in cores (every process, the broker's and this one's too). */
+  flowMachine: { busy: number; steal: number };
 }
 
 async function measure(name: string, child: ChildProcess, kafka: Kafka, group: string, input: string, startWhen: () => boolean, brokerPid: number, trace?: () => Promise<void>, sample?: () => Promise<void>): Promise<Measured> {
@@ -68,7 +74,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   const b0 = procStats(brokerPid);
   let done = 0;
   let maxRss = s0.rssMiB;
-  let first: { t: number; done: number } | null = null;
+  let first: { t: number; done: number; threads: Map<string, number>; machine: ReturnType<typeof machineCpu> } | null = null;
   let lastThreads = th0;
   let lastT = t0;
   while (done < N) {
@@ -83,7 +89,7 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
       lastT = Date.now();
       console.log(`${name} ${((Date.now() - t0) / 1000).toFixed(2)} s ${done} ${busy.join(' ')}`);
     }
-    if (first === null && done > 0) first = { t: Date.now(), done };
+    if (first === null && done > 0) first = { t: Date.now(), done, threads: threadCpu(child.pid!), machine: machineCpu() };
     maxRss = Math.max(maxRss, procStats(child.pid!).rssMiB);
     if (sample) await sample();
   }
@@ -92,10 +98,17 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   const steady = first && first.done < N && Date.now() > first.t ? (N - first.done) / ((Date.now() - first.t) / 1000) : N / seconds;
   const s1 = procStats(child.pid!);
   const th1 = threadCpu(child.pid!);
+  const m1 = machineCpu();
   const b1 = procStats(brokerPid);
+  const flowSeconds = first ? (Date.now() - first.t) / 1000 : 0;
+  const flowThreads = new Map(first && flowSeconds > 0 ? [...th1].map(([k, v]) => [k, (v - (first.threads.get(k) ?? 0)) / flowSeconds] as const) : []);
+  // /proc/stat counts every core: its share of the elapsed machine time, times the cores, is in cores.
+  const cores = availableParallelism();
+  const dm = first ? { busy: m1.busy - first.machine.busy, steal: m1.steal - first.machine.steal, total: m1.total - first.machine.total } : null;
+  const flowMachine = dm && dm.total > 0 ? { busy: (dm.busy / dm.total) * cores, steal: (dm.steal / dm.total) * cores } : { busy: 0, steal: 0 };
   if (process.env['BENCH_TRACE'] && trace) await trace();
   child.kill('SIGTERM');
-  return { seconds, steadyRate: steady, startSeconds: first ? (first.t - t0) / 1000 : seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6, threads: new Map([...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)])) };
+  return { seconds, steadyRate: steady, startSeconds: first ? (first.t - t0) / 1000 : seconds, cpuPerMsgUs: ((s1.cpuSeconds - s0.cpuSeconds) / N) * 1e6, peakMiB: maxRss, brokerCpuPerMsgUs: ((b1.cpuSeconds - b0.cpuSeconds) / N) * 1e6, threads: new Map([...th1].map(([k, v]) => [k, v - (th0.get(k) ?? 0)])), flowThreads, flowMachine };
 }
 
 async function main(): Promise<void> {
@@ -125,7 +138,7 @@ async function main(): Promise<void> {
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
     ].filter((m) => (process.env['BENCH_MODES'] ?? 'at-least-once,exactly-once').split(',').includes(m.mode));
-    const extra: Variant[] = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string>; memoryLimitMiB?: number }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
+    const extra: Variant[] = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string>; memoryLimitMiB?: number; mode?: string }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
     // BENCH_MEMORY_LIMITS (MiB, comma-separated, up to 4): the defaults again inside a memory cgroup of
     // that limit, as in a pod: Node sizes V8's heaps from the limit instead of from the host's memory.
     for (const [i, mib] of (process.env['BENCH_MEMORY_LIMITS'] ?? '').split(',').filter((x) => x !== '').slice(0, 4).entries()) {
@@ -201,11 +214,11 @@ async function main(): Promise<void> {
     // another (this machine's throughput drifts by ±20% between runs: interleaving spreads the drift
     // over all of them). Medians are reported, with each round's ratio to its own baseline.
     const ROUNDS = Math.max(1, Number(process.env['BENCH_REPEAT'] ?? 1));
-    type Runs = { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[]; oomKilled: number; threads: Map<string, { us: number[]; core: number[] }> };
+    type Runs = { rates: number[]; ratios: number[]; steady: number[]; start: number[]; cpu: number[]; peak: number[]; broker: number[]; oomKilled: number; threads: Map<string, { us: number[]; core: number[] }>; machine: number[]; steal: number[] };
     const runs = new Map<string, Runs>();
     /** `r` null: the run was OOM-killed (a memory-cgroup variant). */
     const record = (key: string, r: Measured | null, base: Measured): void => {
-      const e: Runs = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [], oomKilled: 0, threads: new Map() };
+      const e: Runs = runs.get(key) ?? { rates: [], ratios: [], steady: [], start: [], cpu: [], peak: [], broker: [], oomKilled: 0, threads: new Map(), machine: [], steal: [] };
       runs.set(key, e);
       if (r === null) {
         e.oomKilled++;
@@ -222,8 +235,10 @@ async function main(): Promise<void> {
         const t = e.threads.get(group) ?? { us: [], core: [] };
         e.threads.set(group, t);
         t.us.push((seconds / N) * 1e6);
-        t.core.push(seconds / r.seconds);
+        t.core.push(r.flowThreads.get(group) ?? 0);
       }
+      e.machine.push(r.flowMachine.busy);
+      e.steal.push(r.flowMachine.steal);
       runs.set(key, e);
     };
     for (let round = 0; round < ROUNDS; round++) {
@@ -238,8 +253,7 @@ async function main(): Promise<void> {
         record(`${m.mode}|baseline`, base, base);
         // logsift run with the 2,522-record KB (compiled database from the cache).
         record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
-        if (m.mode !== 'at-least-once') continue;
-        for (const v of variants) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
+        for (const v of variants.filter((x) => (x.mode ?? 'at-least-once') === m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
       }
     }
     const line = (key: string): string => {
@@ -247,27 +261,29 @@ async function main(): Promise<void> {
       const killed = e.oomKilled > 0 ? `; OOM-killed in ${e.oomKilled} of ${e.oomKilled + e.rates.length} rounds` : '';
       if (e.rates.length === 0) return `OOM-killed in every round (${e.oomKilled})`;
       const ratios = e.ratios.map((x) => `${(100 * x).toFixed(0)}%`).join(', ');
-      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg${killed}${threadLine(e.threads)}`;
+      return `${fmt(median(e.rates))} msgs/s (${(100 * median(e.ratios)).toFixed(0)}% of the pass-through${ROUNDS > 1 ? `; rounds: ${ratios}` : ''}; once flowing ${(100 * median(e.steady)).toFixed(0)}%, first commit after ${median(e.start).toFixed(1)} s), ${median(e.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(e.peak).toFixed(0)} MiB, broker ${median(e.broker).toFixed(1)} µs CPU/msg${killed}${threadLine(e)}`;
     };
-    // Where the process's CPU went, by thread: µs per message, and the share of one core over the run
-    // (a thread near 100% is the serial stage).
-    const threadLine = (threads: Map<string, { us: number[]; core: number[] }>): string => {
-      const parts = [...threads]
+    // Where the process's CPU went, by thread: µs per message over the run, and the share of one core
+    // while the stream flowed (a thread near 100% is a serial stage); then the whole machine's busy
+    // cores while it flowed (near all of them: the run is bound by the machine's CPU, every thread's
+    // cost counts).
+    const threadLine = (e: Runs): string => {
+      const parts = [...e.threads]
         .map(([group, t]) => ({ name: THREAD_GROUPS[group] ?? group, us: median(t.us), core: median(t.core) }))
         .filter((t) => t.us >= 0.05)
         .sort((a, b) => b.us - a.us)
-        .map((t) => `${t.name} ${t.us.toFixed(1)} µs (${(100 * t.core).toFixed(0)}% of a core)`);
-      return parts.length === 0 ? '' : `\n      by thread: ${parts.join(', ')}`;
+        .map((t) => `${t.name} ${t.us.toFixed(1)} µs (${(100 * t.core).toFixed(0)}%)`);
+      if (parts.length === 0) return '';
+      return `\n      by thread, CPU/msg (share of a core while flowing): ${parts.join(', ')}\n      machine while flowing: ${median(e.machine).toFixed(2)} of ${availableParallelism()} cores busy, ${median(e.steal).toFixed(2)} stolen`;
     };
     for (const m of modes) {
       const b = runs.get(`${m.mode}|baseline`)!;
       summary.push(
         `\n${fmt(N)} messages, ${m.mode} (${m.what})${ROUNDS > 1 ? `, medians of ${ROUNDS} rounds` : ''}:`,
-        `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg${threadLine(b.threads)}`,
+        `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg${threadLine(b)}`,
         `  logsift run (2,522 records):   ${line(`${m.mode}|logsift`)}`,
       );
-      if (m.mode !== 'at-least-once') continue;
-      for (const v of variants) summary.push(`  logsift run, ${v.name}: ${line(`${m.mode}|${v.name}`)}`);
+      for (const v of variants.filter((x) => (x.mode ?? 'at-least-once') === m.mode)) summary.push(`  logsift run, ${v.name}: ${line(`${m.mode}|${v.name}`)}`);
     }
     console.log(summary.join('\n'));
   } finally {
