@@ -89,13 +89,20 @@ async function buildEnricher(config: Config, logger: Logger, paths: readonly str
 }
 
 /** A KB generation's chunk processor: enrichment workers, or the event loop (match.workers: 0, the shadow KB, no cache). */
-async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): Promise<{ processor: ChunkProcessor; retire: () => Promise<void> }> {
+/** A KB generation's chunk processor, how to retire it, and how many threads enrich with it. */
+interface Processor {
+  processor: ChunkProcessor;
+  retire: () => Promise<void>;
+  threads: number;
+}
+
+async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): Promise<Processor> {
   const workers = enrichWorkers(config, availableParallelism());
   const cacheDir = resolveCacheDir(config.kb.cacheDir);
   const inline = (why: string | null) => {
     if (why) logger.info({ reason: why }, 'enriching on the event loop');
     loaded.matcher.exact.prewarm();
-    return { processor: new InlineProcessor(loaded.enricher, errorTextSelector(miningOptions(config))), retire: () => Promise.resolve() };
+    return { processor: new InlineProcessor(loaded.enricher, errorTextSelector(miningOptions(config))), retire: () => Promise.resolve(), threads: 1 };
   };
   if (workers === 0) return inline(null);
   // The shadow comparison reads each message's full live result, which stays on the thread that made it.
@@ -121,7 +128,7 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
       .catch((err: unknown) => logger.warn({ err }, 'could not hand the Unicode database to the enrichment workers; the exact engine serves those messages'));
   }
   logger.info({ workers, kb_version: enricher.kb.version }, 'enrichment workers ready');
-  return { processor: pool, retire: () => pool.retire() };
+  return { processor: pool, retire: () => pool.retire(), threads: workers };
 }
 
 function unmatchedMiner(config: Config): UnmatchedMiner | null {
@@ -198,6 +205,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const loaded = await buildEnricher(config, logger, livePaths(config), false);
   let current = { ...loaded, ...(await buildProcessor(config, loaded, logger)) };
   metrics.setKnowledgeBase(current.enricher.kb, current.matcher.info);
+  metrics.enrichment(current.threads);
   metrics.kbDropped(current.dropped);
   metrics.kbReload(true);
   const miner = unmatchedMiner(config);
@@ -329,6 +337,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       previous.matcher.close();
       void previous.retire();
       metrics.setKnowledgeBase(next.enricher.kb, next.matcher.info);
+      metrics.enrichment(next.threads);
       metrics.kbDropped(next.dropped);
       metrics.kbReload(true);
       if (nextShadow && nextShadow !== shadow) {

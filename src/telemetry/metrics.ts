@@ -81,6 +81,11 @@ export class LogsiftMetrics implements PipelineObserver {
   readonly unmatchedErrorLines = new Counter({ name: 'logsift_unmatched_error_lines_total', help: 'Unmatched error-looking messages mined into templates (GET /v1/unmatched).', registers: this.registers });
   readonly unmatchedTemplates = new Gauge({ name: 'logsift_unmatched_templates', help: 'Templates of unmatched error lines currently held (bounded by suggest.maxClusters).', registers: this.registers });
   readonly unexpectedErrors = new Counter({ name: 'logsift_unexpected_errors_total', help: 'Failures no code path expected (unhandled rejections, HTTP handler errors): each one is a bug, logged with its stack.', labelNames: ['source'] as const, registers: this.registers });
+  readonly enrichmentThreads = new Gauge({
+    name: 'logsift_enrichment_threads',
+    help: 'Threads enriching the stream: the enrichment workers (match.workers), or 1 when the event loop enriches. rate(logsift_scan_duration_seconds_sum) divided by it is their busy share; near 1, enrichment holds the stream.',
+    registers: this.registers,
+  });
   readonly ready = new Gauge({ name: 'logsift_ready', help: 'Readiness components (1 ready, 0 not).', labelNames: ['component'] as const, registers: this.registers });
 
   constructor(private readonly options: MetricsOptions) {
@@ -165,6 +170,11 @@ export class LogsiftMetrics implements PipelineObserver {
   unmatchedMined(lines: number, templates: number): void {
     this.unmatchedErrorLines.inc(lines);
     this.unmatchedTemplates.set(templates);
+  }
+
+  /** How many threads enrich the stream (a KB generation's processor). */
+  enrichment(threads: number): void {
+    this.enrichmentThreads.set(threads);
   }
 
   kbReload(ok: boolean): void {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { ThreadNames } from '../../src/app/worker-pool.js';
 import { MockCluster } from '../helpers/broker.js';
-import { DaemonProcess, unexpectedErrors } from '../helpers/daemon.js';
+import { DaemonProcess, metric, unexpectedErrors } from '../helpers/daemon.js';
 import { produce } from '../helpers/kafka.js';
 import { freePort } from '../helpers/prometheus.js';
 import { randomName, waitFor } from '../helpers/wait.js';
@@ -93,7 +93,7 @@ describe('daemon lifecycle', () => {
     expect(d.hasLog(/EADDRINUSE/)).toBe(true);
   });
 
-  it('boots no exact-engine threads on the event loop when enrichment workers serve the stream (they would hold idle V8 heaps)', async () => {
+  it('boots no exact-engine threads on the event loop when enrichment workers serve the stream (they would hold idle V8 heaps), and says how many threads enrich', async () => {
     // logsift names its worker threads (ThreadNames); count each name among the process's OS threads.
     const threads = (pid: number): Record<string, number> => {
       const out: Record<string, number> = {};
@@ -103,19 +103,22 @@ describe('daemon lifecycle', () => {
       }
       return out;
     };
-    const started = async (workers: string): Promise<Record<string, number>> => {
+    const started = async (workers: string): Promise<{ threads: Record<string, number>; gauge: number | undefined }> => {
       const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
       cleanup.push(() => d.stop());
       // The processor (and with it every thread) is built before the daemon serves HTTP.
       const n = threads(d.pid);
+      const gauge = metric((await d.get('/metrics')).body, 'logsift_enrichment_threads');
       await d.stop();
-      return n;
+      return { threads: n, gauge };
     };
-    // The embedded KB has records the exact engine runs on its thread. On the event loop: that thread and its stand-by.
-    const inline = await started('0');
-    expect(inline).toEqual({ [ThreadNames.exact]: 2 });
+    // The embedded KB has records the exact engine runs on its thread. On the event loop: that thread
+    // and its stand-by; the event loop is the one thread that enriches.
+    expect(await started('0')).toEqual({ threads: { [ThreadNames.exact]: 2 }, gauge: 1 });
     // With one enrichment worker: that worker, and its own exact engine's threads; none for the event loop.
-    expect(await started('1')).toEqual({ [ThreadNames.enrich]: 1, [ThreadNames.exact]: 2 });
+    expect(await started('1')).toEqual({ threads: { [ThreadNames.enrich]: 1, [ThreadNames.exact]: 2 }, gauge: 1 });
+    // Two workers: two threads enrich (the gauge the dashboard's "Enrichment busy" divides by).
+    expect(await started('2')).toEqual({ threads: { [ThreadNames.enrich]: 2, [ThreadNames.exact]: 4 }, gauge: 2 });
   });
 
   describe('shutdown', () => {

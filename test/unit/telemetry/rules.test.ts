@@ -24,7 +24,7 @@ describe('shipped alerting rules and dashboard', () => {
   it('the dashboard has the panels SREs look for, each with a description', () => {
     const d = JSON.parse(readFileSync(join(FILES, 'logsift-dashboard.json'), 'utf8')) as { panels: { title: string; description: string; targets: { expr: string }[] }[] };
     const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    for (const m of ['logsift_signature_matches_total', 'logsift_signature_info', 'logsift_messages_total', 'logsift_consumer_lag_messages', 'logsift_dead_letter_messages_total', 'logsift_knowledge_base_reloads_total']) expect(exprs).toContain(m);
+    for (const m of ['logsift_signature_matches_total', 'logsift_signature_info', 'logsift_messages_total', 'logsift_consumer_lag_messages', 'logsift_dead_letter_messages_total', 'logsift_knowledge_base_reloads_total', 'logsift_scan_duration_seconds_sum', 'logsift_enrichment_threads']) expect(exprs).toContain(m);
     for (const p of d.panels) expect(p.description.length, p.title).toBeGreaterThan(20);
   });
 
