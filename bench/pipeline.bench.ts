@@ -17,7 +17,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -169,7 +169,10 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
       });
+      // BENCH_LOGS=DIR: each daemon's log (pino JSON lines) in DIR/<group>.log, to see why a run stalled.
+      const logFile = process.env['BENCH_LOGS'] ? join(process.env['BENCH_LOGS'], `${group}.log`) : null;
       ls.stderr!.on('data', (c: Buffer) => {
+        if (logFile !== null) appendFileSync(logFile, c);
         const text = c.toString();
         if (text.includes('"msg":"serving')) {
           ready = true;

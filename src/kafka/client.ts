@@ -13,6 +13,14 @@ const LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs warnings that describe a choice logsift made on purpose, logged at debug instead. kafkajs
+ * warns once per idempotent producer whose retries are bounded; exactly-once bounds them deliberately
+ * (a failed send aborts its transaction and the chunk is redone: delivery.ts) on one producer per
+ * input partition, so the warning said nothing, 64 times on every start of a 64-partition input.
+ */
+export const EXPECTED_KAFKAJS_WARNINGS: ReadonlySet<string> = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
 function sasl(config: Config['kafka']): SASLOptions | undefined {
   const s = config.sasl;
   if (!s) return undefined;
@@ -32,7 +40,8 @@ export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = entry.log;
-      logger[LEVEL[entry.level] ?? 'info']({ kafkajs: entry.namespace, ...extra }, message);
+      const level = entry.level === logLevel.WARN && EXPECTED_KAFKAJS_WARNINGS.has(message) ? 'debug' : (LEVEL[entry.level] ?? 'info');
+      logger[level]({ kafkajs: entry.namespace, ...extra }, message);
     },
     retry: { initialRetryTime: 250, maxRetryTime: 10_000, retries: 8 },
   };
