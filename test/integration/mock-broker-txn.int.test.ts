@@ -131,4 +131,62 @@ describe('patched mock broker: transactions', () => {
     await waitFor(() => seen.includes('end'), 'kafkajs to read up to the end marker', 30_000);
     expect(seen).toEqual(want);
   });
+
+  it('gives every producer its own producer id (thousands of InitProducerId requests)', async () => {
+    // The stock mock drew ids at random from 900,000 values without checking: over 5,000 producers
+    // about 14 repeats were expected, and a repeated id made every request of the later producer
+    // fail with INVALID_PRODUCER_ID_MAPPING for good (a benchmark's exactly-once run stalled on it).
+    const cluster = await MockCluster.start();
+    cleanup.push(() => cluster.stop());
+    const [host, port] = cluster.brokers[0]!.split(':') as [string, string];
+    const ids = await initProducerIds(host, Number(port), 5000);
+    expect(ids.errors).toEqual([]);
+    expect(ids.pids).toHaveLength(5000);
+    expect(new Set(ids.pids).size).toBe(5000);
+  });
 });
+
+/**
+ * InitProducerId v0 requests without a TransactionalId, `count` of them pipelined on one connection,
+ * written by hand (kafkajs keeps its producer id to itself): the producer ids the broker hands out.
+ */
+async function initProducerIds(host: string, port: number, count: number): Promise<{ pids: string[]; errors: number[] }> {
+  const { connect } = await import('node:net');
+  const clientId = Buffer.from('pid-test');
+  const request = (correlationId: number): Buffer => {
+    const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 2 + 4);
+    let o = body.writeInt16BE(22, 0); // ApiKey InitProducerId
+    o = body.writeInt16BE(0, o); // ApiVersion
+    o = body.writeInt32BE(correlationId, o);
+    o = body.writeInt16BE(clientId.length, o);
+    o += clientId.copy(body, o);
+    o = body.writeInt16BE(-1, o); // TransactionalId: null
+    body.writeInt32BE(60_000, o); // TransactionTimeoutMs
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length, 0);
+    return Buffer.concat([size, body]);
+  };
+  const socket = connect({ host, port });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const pids: string[] = [];
+  const errors: number[] = [];
+  let pending = Buffer.alloc(0);
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      // Response: Size, CorrelationId, ThrottleTimeMs, ErrorCode, ProducerId (int64), ProducerEpoch.
+      while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+        const error = pending.readInt16BE(12);
+        if (error !== 0) errors.push(error);
+        pids.push(pending.readBigInt64BE(14).toString());
+        pending = pending.subarray(4 + pending.readInt32BE(0));
+        if (pids.length === count) resolve();
+      }
+    });
+  });
+  socket.write(Buffer.concat(Array.from({ length: count }, (_, i) => request(i + 1))));
+  await done;
+  socket.destroy();
+  return { pids, errors };
+}

@@ -2,7 +2,8 @@
 # Builds the mock Kafka cluster used by tests and the demo: librdkafka 2.15.1 (its source ships in the
 # npm package @confluentinc/kafka-javascript@1.10.1) with our patch applied
 # (txn-offsets-and-read-committed.patch: TxnOffsetCommit offsets committed by EndTxn, read_committed
-# Fetch below the LSO with aborted transactions, InitProducerId fencing by TransactionalId), linked
+# Fetch below the LSO with aborted transactions, InitProducerId fencing by TransactionalId, producer ids
+# unique: the stock mock draws them at random and a repeat broke that producer for good), linked
 # statically with launcher.c. Cached by version, patch hash and launcher hash outside the repository;
 # prints the binary's path.
 set -euo pipefail
