@@ -88,7 +88,6 @@ async function buildEnricher(config: Config, logger: Logger, paths: readonly str
   return { enricher: new Enricher(kb, matcher, enrichOptions(config)), matcher, dropped };
 }
 
-/** A KB generation's chunk processor: enrichment workers, or the event loop (match.workers: 0, the shadow KB, no cache). */
 /** A KB generation's chunk processor, how to retire it, and how many threads enrich with it. */
 interface Processor {
   processor: ChunkProcessor;
@@ -96,6 +95,7 @@ interface Processor {
   threads: number;
 }
 
+/** A KB generation's chunk processor: enrichment workers, or the event loop (match.workers: 0, the shadow KB, no cache). */
 async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): Promise<Processor> {
   const workers = enrichWorkers(config, availableParallelism());
   const cacheDir = resolveCacheDir(config.kb.cacheDir);

@@ -44,11 +44,6 @@ export type FromWorker<R> =
   | { type: 'job-failed'; id: number; message: string };
 
 /**
- * A worker running `moduleUrl`: compiled JavaScript, or, when that module is TypeScript (tests and
- * benchmarks under tsx, from the repository), a small loader that registers tsx in the worker first.
- * `threadName` names its OS thread (see {@link ThreadNames}).
- */
-/**
  * The OS thread names of logsift's worker threads (Node 24 and later name a worker's thread after its
  * `name`; Linux keeps 15 characters): what `top -H`, `ps -L` and /proc/PID/task/TID/comm show, and
  * what bench:pipeline reports CPU by. The event loop is Node's `node-MainThread`.
@@ -64,6 +59,11 @@ export const ThreadNames = {
 
 export type ThreadName = (typeof ThreadNames)[keyof typeof ThreadNames];
 
+/**
+ * A worker running `moduleUrl`: compiled JavaScript, or, when that module is TypeScript (tests and
+ * benchmarks under tsx, from the repository), a small loader that registers tsx in the worker first.
+ * `threadName` names its OS thread (see {@link ThreadNames}).
+ */
 export function moduleWorker(moduleUrl: URL, workerData: unknown, threadName: ThreadName): Worker {
   if (!moduleUrl.href.endsWith('.ts')) return new Worker(moduleUrl, { workerData, name: threadName });
   const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl.href)}); })`;
