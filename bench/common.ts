@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { Kafka } from 'kafkajs';
 
+import { ThreadNames } from '../src/app/worker-pool.js';
 import { DEV_LINES, LOGHUB_DIR } from '../test/helpers/shared.js';
 
 export function loghubLines(): string[] {
@@ -60,12 +61,17 @@ export function median(xs: readonly number[]): number {
 
 const TICKS = 100; // USER_HZ
 
+/** User + system CPU seconds from a /proc stat file (a process's or one of its threads'). */
+function statCpuSeconds(file: string): number {
+  const stat = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / TICKS;
+}
+
 /** A process's CPU (user + system) and memory so far, from /proc. */
 export function procStats(pid: number): { cpuSeconds: number; rssMiB: number; peakMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
-  return { cpuSeconds: (Number(stat[11]) + Number(stat[12])) / TICKS, rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
+  return { cpuSeconds: statCpuSeconds(`/proc/${pid}/stat`), rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') };
 }
 
 /**
@@ -86,8 +92,7 @@ export function threadCpu(pid: number): Map<string, number> {
   for (const tid of tids) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      out.set(comm, (out.get(comm) ?? 0) + (Number(stat[11]) + Number(stat[12])) / TICKS);
+      out.set(comm, (out.get(comm) ?? 0) + statCpuSeconds(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // The thread exited while being read.
     }
@@ -109,8 +114,8 @@ export function machineCpu(): { busy: number; steal: number; total: number } {
 /** Friendlier names for threadCpu's groups. */
 export const THREAD_GROUPS: Record<string, string> = {
   'node-MainThread': 'event loop',
-  'logsift-enrich': 'enrichment workers',
-  'logsift-exact': 'exact engine',
+  [ThreadNames.enrich]: 'enrichment workers',
+  [ThreadNames.exact]: 'exact engine',
   'node-V8Worker': 'V8 helpers',
   'libuv-worker': 'libuv pool',
 };

@@ -158,6 +158,8 @@ async function main(): Promise<void> {
             // The delivery path with next to no matching work: what the daemon costs around the KB.
             { name: 'a 1-record KB (kb.include)', out: 'out-onerecord', env: { LOGSIFT_KB_INCLUDE: 'id:docker/exec-format-error/docker27-linux' } },
           ];
+    /** The variants of a delivery mode (a variant without one runs at-least-once). */
+    const variantsIn = (mode: string): Variant[] => variants.filter((v) => (v.mode ?? 'at-least-once') === mode);
     const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number): Promise<Measured | null> => {
       let ready = false;
       let port = 0;
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
         record(`${m.mode}|baseline`, base, base);
         // logsift run with the 2,522-record KB (compiled database from the cache).
         record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
-        for (const v of variants.filter((x) => (x.mode ?? 'at-least-once') === m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
+        for (const v of variantsIn(m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
       }
     }
     const line = (key: string): string => {
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
         `  baseline kafkajs pass-through: ${fmt(median(b.rates))} msgs/s (first commit after ${median(b.start).toFixed(1)} s), ${median(b.cpu).toFixed(1)} µs CPU/msg, peak RSS ${median(b.peak).toFixed(0)} MiB, broker ${median(b.broker).toFixed(1)} µs CPU/msg${threadLine(b)}`,
         `  logsift run (2,522 records):   ${line(`${m.mode}|logsift`)}`,
       );
-      for (const v of variants.filter((x) => (x.mode ?? 'at-least-once') === m.mode)) summary.push(`  logsift run, ${v.name}: ${line(`${m.mode}|${v.name}`)}`);
+      for (const v of variantsIn(m.mode)) summary.push(`  logsift run, ${v.name}: ${line(`${m.mode}|${v.name}`)}`);
     }
     console.log(summary.join('\n'));
   } finally {
