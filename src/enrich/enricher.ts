@@ -122,6 +122,18 @@ export class EnrichedMessage {
   }
 }
 
+/** A message past decode and extract, on its way to scan and rank (one shape for all: no optional keys). */
+interface Live {
+  /** Its index in the inputs. */
+  i: number;
+  text: string;
+  raw: string;
+  log: unknown;
+  json: boolean;
+  bytes: number;
+  context: EventContext | undefined;
+}
+
 /** The step a per-message failure happened in, for the detail of LOGSIFT_MESSAGE_FAILED. */
 type Step = 'extract' | 'rank' | 'encode';
 
@@ -182,11 +194,11 @@ export class Enricher {
    */
   process(inputs: readonly MessageInput[], limits: ProcessLimits): Outcome[] {
     const outcomes = new Array<Outcome>(inputs.length);
-    const live: { i: number; text: string; raw: string; log: unknown; json: boolean; bytes: number; context?: EventContext }[] = [];
+    const live: Live[] = [];
     inputs.forEach((input, i) => {
       if (input.extracted) {
         const e = input.extracted;
-        live.push({ i, text: e.text, raw: e.text, log: e.log, json: e.json, bytes: 0, ...(e.context ? { context: e.context } : {}) });
+        live.push({ i, text: e.text, raw: e.text, log: e.log, json: e.json, bytes: 0, context: e.context });
         return;
       }
       const d = decodeValue(input, limits.maxMessageBytes, limits.noun);
@@ -197,7 +209,7 @@ export class Enricher {
       const bytes = input.value!.length;
       try {
         const e = extractText(d.text, this.options.fields, this.options.format);
-        live.push({ i, text: e.text, raw: d.text, log: e.log, json: e.json, bytes, ...(e.context ? { context: e.context } : {}) });
+        live.push({ i, text: e.text, raw: d.text, log: e.log, json: e.json, bytes, context: e.context });
       } catch (err) {
         outcomes[i] =
           err instanceof JsonRequiredError

@@ -217,6 +217,8 @@ export function decodeOtlpLogs(value: Uint8Array, encoding: OtlpEncoding, fields
 }
 
 const OTLP_JSON_START = /^\s*\{\s*"resourceLogs"\s*:/;
+/** The bytes that OTLP_JSON_START's `\s` skips in a latin1 head: ASCII whitespace and 0xA0 (no-break space). */
+const JSON_BLANK = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
 const PROTOBUF_TYPES = new Set(['application/x-protobuf', 'application/protobuf', 'application/vnd.google.protobuf']);
 
 /**
@@ -229,6 +231,10 @@ export function otlpEncoding(format: string, contentType: string | undefined, va
   if (format === 'otlp_json') return 'json';
   if (format !== 'auto') return null;
   if (contentType !== undefined && PROTOBUF_TYPES.has(contentType.split(';')[0]!.trim().toLowerCase())) return 'proto';
+  // Most messages are plain lines: look at the first non-blank byte before making a string of the head.
+  let i = 0;
+  while (i < value.length && i < 64 && JSON_BLANK.has(value[i]!)) i++;
+  if (value[i] !== 0x7b /* { */) return null;
   const head = Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 64)).toString('latin1');
   return OTLP_JSON_START.test(head) ? 'json' : null;
 }

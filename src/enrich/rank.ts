@@ -12,6 +12,7 @@
  * test/unit/matcher/agreement.test.ts.
  */
 import type { KnowledgeBase } from '../kb/index.js';
+import { sortSmall } from '../matcher/small-sort.js';
 import { StrengthIndex, type MessageWords } from './strength.js';
 import { TechnologyIndex } from './technology.js';
 
@@ -229,9 +230,10 @@ export function rankMatches(
   const minStrength = options.minStrength ?? 0;
   if (options.skipWeakRanking === true && strengths.every((s) => s < minStrength)) {
     // No primary either way: strength order, then id, without the scores and the exact-engine spans.
-    return matches
-      .map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 }))
-      .sort((a, b) => b.strength - a.strength || (kb.heads[a.index]!.id < kb.heads[b.index]!.id ? -1 : 1));
+    return sortSmall(
+      matches.map((i, k) => ({ index: i, strength: strengths[k]!, score: 0 })),
+      (a, b) => b.strength - a.strength || (kb.heads[a.index]!.id < kb.heads[b.index]!.id ? -1 : 1),
+    );
   }
   let textLower: string | null = null;
   let textTokens: Set<string> | null = null;
@@ -249,7 +251,7 @@ export function rankMatches(
   }));
   // Strength, score, confidence; then, within each run tied on all three, span and id. The same order
   // as one comparison on all five keys, with the spans of a message asked for together.
-  ranked.sort((a, b) => {
+  sortSmall(ranked, (a, b) => {
     if (a.strength !== b.strength) return b.strength - a.strength;
     if (Number.isNaN(a.score)) a.score = scoreOf(a.index);
     if (Number.isNaN(b.score)) b.score = scoreOf(b.index);
@@ -269,7 +271,7 @@ export function rankMatches(
     const lengths = spans(members.map((m) => m.index));
     members.forEach((m, k) => (m.span = lengths[k]!));
     for (const [i, j] of runs) {
-      const run = ranked.slice(i, j).sort((a, b) => {
+      const run = sortSmall(ranked.slice(i, j), (a, b) => {
         if (a.span !== b.span) return b.span - a.span;
         const ida = kb.heads[a.index]!.id;
         const idb = kb.heads[b.index]!.id;

@@ -45,6 +45,8 @@ export const MARKER_SHARE = 0.75;
 export const MIN_OTHER_DOMAINS = 2;
 /** Shorter words (`io`, `db`, `fs`) mark nothing. */
 export const MIN_MARKER_CHARS = 3;
+/** Entries of the commonplace-evidence memo before it starts over. */
+const MAX_COMMONPLACE_MEMO = 65_536;
 
 interface Built {
   /** Domain → its marker words. */
@@ -57,6 +59,8 @@ export class TechnologyIndex {
   private built: Built | null = null;
   /** Per record: whether a form names its domain; undefined until asked. */
   private readonly named: (boolean | undefined)[];
+  /** `commonplace` answers by record and evidence. */
+  private readonly commonplaceMemo = new Map<string, boolean>();
 
   constructor(private readonly kb: KnowledgeBase) {
     this.named = new Array<boolean | undefined>(kb.size);
@@ -156,10 +160,24 @@ export class TechnologyIndex {
   ambiguous(i: number, strength: number, evidence: readonly string[], message: MessageWords, whole?: () => MessageWords): boolean {
     if (strength <= 0 || strength >= 1) return false;
     if (!this.namesTechnology(i)) return false;
+    // Rule 4 before rule 3: it depends on the KB alone (remembered), rule 3 tokenizes the message.
+    if (!this.commonplace(i, evidence)) return false;
     const domain = this.kb.heads[i]!.domain;
-    if (this.mentions(domain, message) || (whole !== undefined && this.mentions(domain, whole()))) return false;
-    const domains = new Set<string>();
-    for (const j of this.elsewhere(i, evidence)) if (domains.add(this.kb.heads[j]!.domain).size >= MIN_OTHER_DOMAINS) return true;
-    return false;
+    return !(this.mentions(domain, message) || (whole !== undefined && this.mentions(domain, whole())));
+  }
+
+  /** Whether records of at least MIN_OTHER_DOMAINS other domains than record `i`'s hold all of `evidence`; remembered per record and evidence. */
+  private commonplace(i: number, evidence: readonly string[]): boolean {
+    const key = `${i} ${evidence.join(' ')}`;
+    let v = this.commonplaceMemo.get(key);
+    if (v === undefined) {
+      const domains = new Set<string>();
+      for (const j of this.elsewhere(i, evidence)) if (domains.add(this.kb.heads[j]!.domain).size >= MIN_OTHER_DOMAINS) break;
+      v = domains.size >= MIN_OTHER_DOMAINS;
+      // Bounded: evidence is a subset of one form's words, so a record has few; the cap guards a pathological KB.
+      if (this.commonplaceMemo.size >= MAX_COMMONPLACE_MEMO) this.commonplaceMemo.clear();
+      this.commonplaceMemo.set(key, v);
+    }
+    return v;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type EnrichedMessage, type EventResource, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
+import { OtlpDecodeError, decodeOtlpLogs, decodeValue, otlpEncoding, type Enricher, type OtlpEncoding, type EnrichedMessage, type EventResource, type KafkaSource, type MessageFormat, type MessageInput, type PoisonCode } from '../enrich/index.js';
 import { ErrorCodes } from '../errors.js';
 import type { KnowledgeBase } from '../kb/index.js';
 import type { MinedText, MiningSelector } from '../suggest/index.js';
@@ -140,13 +140,18 @@ function safeDlqRecord(p: Poison, dlqTopic: string, now: Date): OutputRecord {
 }
 
 /**
- * The inputs of one Kafka message for `Enricher.process`: the message itself, or, for OTLP logs, one
- * already-extracted input per log record (`source.record` is its index). A malformed OTLP message is
- * poison whole.
+ * Which OTLP encoding a Kafka message is in, or null for a plain log: the message is then its own one
+ * input for `Enricher.process`; an OTLP message has one input per log record (`otlpInputs`).
  */
-export function messageInputs(m: InputMessage, options: Pick<ProcessOptions, 'format' | 'fields' | 'maxMessageBytes'>): MessageInput[] | Omit<Poison, 'message'> {
-  const otlp = m.value === null ? null : otlpEncoding(options.format, headerString(m.headers, HEADER.contentType), m.value);
-  if (otlp === null) return [{ value: m.value, source: kafkaSource(m) }];
+function otlpOf(m: InputMessage, format: MessageFormat): OtlpEncoding | null {
+  return m.value === null ? null : otlpEncoding(format, headerString(m.headers, HEADER.contentType), m.value);
+}
+
+/**
+ * The inputs of an OTLP message: one already-extracted input per log record (`source.record` is its
+ * index). A malformed OTLP message is poison whole.
+ */
+function otlpInputs(m: InputMessage, otlp: OtlpEncoding, options: Pick<ProcessOptions, 'format' | 'fields' | 'maxMessageBytes'>): MessageInput[] | Omit<Poison, 'message'> {
   const size = decodeValue({ value: m.value, size: m.value!.length }, options.maxMessageBytes);
   if ('reason' in size && size.reason === ErrorCodes.MESSAGE_TOO_LARGE) return size;
   try {
@@ -201,7 +206,14 @@ export function enrichChunk(messages: readonly InputMessage[], enricher: Enriche
   const inputs: MessageInput[] = [];
   const owner: number[] = []; // input -> message index
   messages.forEach((m, i) => {
-    const x = messageInputs(m, options);
+    const otlp = otlpOf(m, options.format);
+    if (otlp === null) {
+      // A plain log, nearly every message: its one input without a list around it.
+      inputs.push({ value: m.value, source: kafkaSource(m) });
+      owner.push(i);
+      return;
+    }
+    const x = otlpInputs(m, otlp, options);
     if (!Array.isArray(x)) {
       failed.set(i, x);
       return;

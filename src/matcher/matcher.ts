@@ -18,6 +18,7 @@ import { buildDatabase, type BuildEvent, type UnicodeMode, type UnicodePart } fr
 import { DEFAULT_EXACT_BUDGET_MS, ExactEngine, type ExactTask } from './exact-engine.js';
 import { loadNative, type NativeBinding, type NativeScanner } from './native.js';
 import { summarize, unicodeOnly, type CompileClass, type PlannedPattern } from './plan.js';
+import { sortNumbers } from './small-sort.js';
 
 export interface MatcherOptions {
   /** Case-insensitive unless a pattern says otherwise (deadends.dev semantics). Default true. */
@@ -295,7 +296,7 @@ export class Matcher {
     if (lists) {
       for (let i = 0; i < n; i++) {
         const l = lists[i];
-        if (l !== undefined && l.length > 0) results[i] = l.sort((a, b) => a - b);
+        if (l !== undefined && l.length > 0) results[i] = sortNumbers(l);
       }
     }
     if (this.fallback.length > 0) {
@@ -322,7 +323,7 @@ export class Matcher {
     order.forEach((i, k) => {
       const o = outcomes[k]!;
       if (o.undecided) timeouts.set(i, o.undecided);
-      if (o.matched.length > 0) results[i] = [...results[i]!, ...o.matched].sort((a, b) => a - b);
+      if (o.matched.length > 0) results[i] = sortNumbers([...results[i]!, ...o.matched]);
     });
   }
 

@@ -83,4 +83,21 @@ describe('otlpEncoding', () => {
     expect(otlpEncoding('raw', 'application/x-protobuf', json)).toBeNull();
     expect(otlpEncoding('otlp_proto', undefined, json)).toBe('proto');
   });
+
+  it('decides a head by its first non-blank byte exactly as the resourceLogs RegExp does on the head', () => {
+    // The pre-check skips what the RegExp's \s skips in a latin1 head; every single byte and blank run agrees.
+    const reference = (v: Buffer): 'json' | null => (/^\s*\{\s*"resourceLogs"\s*:/.test(v.subarray(0, 64).toString('latin1')) ? 'json' : null);
+    const tail = Buffer.from('{"resourceLogs":[]}');
+    const heads: Buffer[] = [Buffer.alloc(0), Buffer.from('{'), Buffer.alloc(64, 0x20), Buffer.concat([Buffer.alloc(64, 0x20), tail]), Buffer.concat([Buffer.alloc(40, 0x0a), tail])];
+    for (let b = 0; b < 256; b++) {
+      heads.push(Buffer.concat([Buffer.from([b]), tail]), Buffer.concat([Buffer.from([b, b]), tail]), Buffer.from([b]));
+    }
+    let json = 0;
+    for (const v of heads) {
+      expect(otlpEncoding('auto', undefined, v)).toBe(reference(v));
+      if (reference(v) === 'json') json++;
+    }
+    // Tab, LF, VT, FF, CR, space and no-break space, one and two of each, and the 40 line feeds.
+    expect(json).toBe(7 * 2 + 1);
+  });
 });
