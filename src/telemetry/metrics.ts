@@ -46,7 +46,10 @@ export class LogsiftMetrics implements PipelineObserver {
   private readonly registers = [this.registry as unknown as Registry];
   private exposing: Promise<unknown> = Promise.resolve();
   private kb: KnowledgeBase | null = null;
-  /** Label sets emitted per record index, so a reload can retire removed signatures. */
+  /**
+   * The label sets of the match series counted so far, by their values joined (`seriesKey`): built once
+   * per series rather than per message, and what a reload reads to retire removed signatures.
+   */
   private readonly seen = new Map<string, Record<string, string>>();
 
   readonly matches: Counter<string>;
@@ -206,28 +209,23 @@ export class LogsiftMetrics implements PipelineObserver {
    */
   countMatches(primaries: readonly MatchedSignature[], traceId?: string, resources?: readonly (EventResource | undefined)[]): void {
     if (primaries.length === 0) return;
-    // Grouped by a cheap key first (one chunk, one KB: an id names its domain and category); the
-    // label objects are built once per group, not per message.
-    const counts = new Map<string, { labels: Record<string, string>; value: number }>();
+    // Grouped by series first: one increment per series and chunk, with a label set built once per series.
+    const counts = new Map<Record<string, string>, number>();
     const withResources = this.resourceLabels.length > 0;
     primaries.forEach((r, i) => {
       const values = withResources ? this.resourceLabels.map((l) => this.labelValue(l, resources?.[i])) : null;
-      const cheap = `${this.options.signatureLabel ? r.id : `${r.domain}\u0000${r.category}`}${values ? `\u0000${values.join('\u0000')}` : ''}`;
-      const c = counts.get(cheap);
-      if (c) {
-        c.value++;
-        return;
+      // Every label value is in the key (a reloaded record may have moved to another domain or category).
+      const key = `${this.options.signatureLabel ? `${r.id}\u0000` : ''}${r.domain}\u0000${r.category}${values ? `\u0000${values.join('\u0000')}` : ''}`;
+      let labels = this.seen.get(key);
+      if (labels === undefined) {
+        labels = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
+        for (let k = 0; k < this.resourceLabels.length; k++) labels[this.resourceLabels[k]!.name] = values![k]!;
+        this.seen.set(key, labels);
       }
-      const labels: Record<string, string> = this.options.signatureLabel ? { signature_id: r.id, domain: r.domain, category: r.category } : { domain: r.domain, category: r.category };
-      this.resourceLabels.forEach((l, k) => (labels[l.name] = values![k]!));
-      counts.set(cheap, { labels, value: 1 });
+      counts.set(labels, (counts.get(labels) ?? 0) + 1);
     });
     const exemplar = traceId && !/^0+$/.test(traceId) ? { trace_id: traceId } : undefined;
-    for (const { labels, value } of counts.values()) {
-      const key = JSON.stringify(labels);
-      if (!this.seen.has(key)) this.seen.set(key, labels);
-      this.matches.inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
-    }
+    for (const [labels, value] of counts) this.matches.inc(exemplar ? { labels, value, exemplarLabels: exemplar } : { labels, value });
   }
 
   batch(r: BatchReport): void {

@@ -50,4 +50,19 @@ describe('resource labels on logsift_signature_matches_total', () => {
     m.setKnowledgeBase(kbOf(record('db/too-many', 'too many clients')), info);
     expect((await m.expose(false)).body).not.toContain('signature_id="net/refused"');
   });
+
+  it('counts a record that a reload moved to another domain and category under its new labels', async () => {
+    for (const signatureLabel of [true, false]) {
+      const m = new LogsiftMetrics({ signatureLabel, processMetrics: false });
+      m.setKnowledgeBase(kb, info);
+      m.countMatches([sig(0), sig(0)]);
+      const moved = kbOf(record('db/too-many', 'too many clients', { domain: 'database', category: 'resource_exhaustion' }), record('net/refused', 'connection refused'));
+      m.setKnowledgeBase(moved, info);
+      m.countMatches([moved.records[0]!]);
+      const body = (await m.expose(false)).body;
+      const id = signatureLabel ? 'signature_id="db/too-many",' : '';
+      expect(body).toContain(`logsift_signature_matches_total{${id}domain="test",category="test_error"} 2`);
+      expect(body).toContain(`logsift_signature_matches_total{${id}domain="database",category="resource_exhaustion"} 1`);
+    }
+  });
 });
