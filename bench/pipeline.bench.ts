@@ -13,7 +13,8 @@
  * BENCH_MEMORY_LIMITS=768,512 (MiB) runs the defaults again, each inside a memory cgroup of that
  * limit (root; bench/cgroup.ts), as in a pod with that limit: Node sizes V8's heaps from the limit, not
  * from the host's memory, and a run past it is OOM-killed (reported, not an error). A BENCH_EXTRA
- * variant may carry its own `memoryLimitMiB`.
+ * variant may carry its own `memoryLimitMiB`, and a `root`: another built checkout to run (a change
+ * against the commit before it, in the same rounds).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -43,6 +44,11 @@ interface Variant {
   memoryLimitMiB?: number;
   /** The delivery mode it runs in, beside that mode's baseline. Default at-least-once. */
   mode?: string;
+  /**
+   * Another built checkout of logsift to run instead of this one (its `bin/logsift.js`), e.g. a git
+   * worktree of the commit before a change: the change's effect, measured in the same rounds.
+   */
+  root?: string;
 }
 
 interface Measured {
@@ -138,7 +144,7 @@ async function main(): Promise<void> {
       { mode: 'at-least-once', what: 'idempotent producer, acks=all, commit after ack', out: 'out', passthrough: 'passthrough' },
       { mode: 'exactly-once', what: 'one transaction per chunk: send + sendOffsets + commit, read_committed', out: 'out-eos', passthrough: 'passthrough-eos' },
     ].filter((m) => (process.env['BENCH_MODES'] ?? 'at-least-once,exactly-once').split(',').includes(m.mode));
-    const extra: Variant[] = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as { name: string; env: Record<string, string>; memoryLimitMiB?: number; mode?: string }[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
+    const extra: Variant[] = process.env['BENCH_EXTRA'] ? (JSON.parse(process.env['BENCH_EXTRA']) as Omit<Variant, 'out'>[]).map((v, i) => ({ ...v, out: `out-extra${i}` })) : [];
     // BENCH_MEMORY_LIMITS (MiB, comma-separated, up to 4): the defaults again inside a memory cgroup of
     // that limit, as in a pod: Node sizes V8's heaps from the limit instead of from the host's memory.
     for (const [i, mib] of (process.env['BENCH_MEMORY_LIMITS'] ?? '').split(',').filter((x) => x !== '').slice(0, 4).entries()) {
@@ -160,10 +166,10 @@ async function main(): Promise<void> {
           ];
     /** The variants of a delivery mode (a variant without one runs at-least-once). */
     const variantsIn = (mode: string): Variant[] => variants.filter((v) => (v.mode ?? 'at-least-once') === mode);
-    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number): Promise<Measured | null> => {
+    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number, root = REPO_ROOT): Promise<Measured | null> => {
       let ready = false;
       let port = 0;
-      const argv = [...NODE_ARGS, join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode];
+      const argv = [...NODE_ARGS, join(root, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode];
       const cgroup = memoryLimitMiB === undefined ? null : memoryCgroup(`logsift-bench-${process.pid}-${group}`, memoryLimitMiB);
       // In a cgroup: a shell moves itself there, then becomes the daemon (the pid measured is the daemon's).
       const [file, args] = cgroup ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...argv]] : [process.execPath, argv];
@@ -258,7 +264,7 @@ async function main(): Promise<void> {
         record(`${m.mode}|baseline`, base, base);
         // logsift run with the 2,522-record KB (compiled database from the cache).
         record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
-        for (const v of variantsIn(m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB), base);
+        for (const v of variantsIn(m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB, v.root), base);
       }
     }
     const line = (key: string): string => {
