@@ -3,7 +3,7 @@ import { workerData } from 'node:worker_threads';
 
 import { serveJobs, workerEnricher } from '../app/worker-pool.js';
 import { errorTextSelector } from '../suggest/index.js';
-import { packReply, unpackJob, type EnrichJob, type EnrichReply, type EnrichWorkerInit } from './enrich-pool.js';
+import { enrichJob, type EnrichJob, type EnrichReply, type EnrichWorkerInit } from './enrich-pool.js';
 import { enrichChunk } from './records.js';
 
 serveJobs<EnrichJob, EnrichReply>(async () => {
@@ -13,7 +13,7 @@ serveJobs<EnrichJob, EnrichReply>(async () => {
   return {
     unicode,
     run: (job) => {
-      const reply = packReply(enrichChunk(unpackJob(job), enricher, job.options, false, select));
+      const reply = enrichJob(job, (messages) => enrichChunk(messages, enricher, job.options, false, select));
       return { result: reply, transfer: [reply.values.buffer as ArrayBuffer, reply.columns.buffer as ArrayBuffer] };
     },
   };

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadKbAndMatcher } from '../../../src/app/index.js';
 import { DEFAULT_MESSAGE_FIELDS, Enricher, type EnrichOptions } from '../../../src/enrich/index.js';
-import { EnrichPool, chunkRecords, processMessages, type InputMessage, type OutputRecord, type ProcessOptions, type ProcessResult } from '../../../src/kafka/index.js';
+import { EnrichPool, chunkRecords, enrichChunk, processMessages, type InputMessage, type OutputRecord, type ProcessOptions, type ProcessResult } from '../../../src/kafka/index.js';
+import { ENRICH_SLICE, enrichJob, packJob, unpackReply } from '../../../src/kafka/enrich-pool.js';
 import type { KnowledgeBase } from '../../../src/kb/index.js';
 import { kbSource } from '../../../src/kb/snapshot.js';
 import { defaultPrebuiltDirs, type Matcher } from '../../../src/matcher/index.js';
@@ -69,6 +70,24 @@ async function both(messages: InputMessage[], o: ProcessOptions = options): Prom
   return { inline, pooled };
 }
 
+/** Poison of every kind, OTLP messages (JSON with two records and a trace, protobuf), binary keys and non-ASCII lines. */
+async function mixedMessages(): Promise<InputMessage[]> {
+  const otlpJson = await sdkOtlpLogs({ 'service.name': 'checkout', 'k8s.pod.name': 'checkout-7d9' }, [{ body: 'FATAL: connection refused by db:5432', trace: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' } }, { body: 'all good' }], 'json');
+  const otlpProto = await sdkOtlpLogs({ 'service.name': 'api' }, [{ body: 'java.lang.OutOfMemoryError: Java heap space' }], 'proto');
+  const nonAscii = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl'), 'utf8').trim().split('\n').slice(0, 40).map((l) => (JSON.parse(l) as { line: string }).line);
+  return [
+    msg(0, 'psql: FATAL: sorry, too many clients already', { headers: { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), app: Buffer.from('api') } }),
+    msg(1, null),
+    msg(2, Buffer.from([0xc3, 0x28])),
+    msg(3, 'x'.repeat(5000)),
+    msg(4, otlpJson, { headers: { 'content-type': Buffer.from('application/json') } }),
+    msg(5, otlpProto, { headers: { 'content-type': Buffer.from('application/x-protobuf') }, key: Buffer.from([0xff, 0x00, 0x80]) }),
+    msg(6, Buffer.from([0x0a, 0x7f, 0x01]), { headers: { 'content-type': Buffer.from('application/x-protobuf') } }),
+    msg(7, '{"level":"error","message":"Error: ECONNREFUSED 127.0.0.1:6379","service":"cart"}', { key: null }),
+    ...nonAscii.map((l, i) => msg(8 + i, l)),
+  ];
+}
+
 describe('enrichment workers', () => {
   it('give the event loop’s records for the dev lines, chunk by chunk', async () => {
     const lines = hasShared() ? readDevLines().map((l) => l.line) : readFileSync(join(REPO_ROOT, 'data', 'samples', 'demo.log'), 'utf8').split('\n');
@@ -86,20 +105,7 @@ describe('enrichment workers', () => {
   });
 
   it('give the same poison, OTLP items, binary keys and non-ASCII events', async () => {
-    const otlpJson = await sdkOtlpLogs({ 'service.name': 'checkout', 'k8s.pod.name': 'checkout-7d9' }, [{ body: 'FATAL: connection refused by db:5432', trace: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' } }, { body: 'all good' }], 'json');
-    const otlpProto = await sdkOtlpLogs({ 'service.name': 'api' }, [{ body: 'java.lang.OutOfMemoryError: Java heap space' }], 'proto');
-    const nonAscii = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl'), 'utf8').trim().split('\n').slice(0, 40).map((l) => (JSON.parse(l) as { line: string }).line);
-    const messages = [
-      msg(0, 'psql: FATAL: sorry, too many clients already', { headers: { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), app: Buffer.from('api') } }),
-      msg(1, null),
-      msg(2, Buffer.from([0xc3, 0x28])),
-      msg(3, 'x'.repeat(5000)),
-      msg(4, otlpJson, { headers: { 'content-type': Buffer.from('application/json') } }),
-      msg(5, otlpProto, { headers: { 'content-type': Buffer.from('application/x-protobuf') }, key: Buffer.from([0xff, 0x00, 0x80]) }),
-      msg(6, Buffer.from([0x0a, 0x7f, 0x01]), { headers: { 'content-type': Buffer.from('application/x-protobuf') } }),
-      msg(7, '{"level":"error","message":"Error: ECONNREFUSED 127.0.0.1:6379","service":"cart"}', { key: null }),
-      ...nonAscii.map((l, i) => msg(8 + i, l)),
-    ];
+    const messages = await mixedMessages();
     const { inline, pooled } = await both(messages);
     expect(comparable(pooled)).toEqual(comparable(inline));
     expect(pooled.poison.map((p) => p.reason)).toEqual(expect.arrayContaining(['LOGSIFT_EMPTY_VALUE', 'LOGSIFT_INVALID_UTF8', 'LOGSIFT_MESSAGE_TOO_LARGE', 'LOGSIFT_OTLP_INVALID']));
@@ -108,6 +114,24 @@ describe('enrichment workers', () => {
     const quiet = { ...options, unmatchedTopic: null, key: 'signature' as const };
     const r = await both(messages, quiet);
     expect(comparable(r.pooled)).toEqual(comparable(r.inline));
+  });
+
+  it('enrich a job slice by slice as they would whole: owners, poison, OTLP items, resources, trace links, mined texts, events', async () => {
+    const messages = await mixedMessages();
+    const selector = new ErrorTextSelector({});
+    const select = (text: string, log: unknown) => selector.select(text, log);
+    const whole = processMessages(messages, enricher, options, now, select);
+    const sliced = (slice: number): ProcessResult => chunkRecords(messages, unpackReply(enrichJob(packJob(messages, options), (part) => enrichChunk(part, enricher, options, false, select), slice), kb), options, now);
+    expect(messages.length).toBeLessThan(ENRICH_SLICE);
+    for (const slice of [1, 2, 7, ENRICH_SLICE]) {
+      const r = sliced(slice);
+      expect(comparable(r)).toEqual(comparable(whole));
+      expect(r.items.map((i) => [i.owner, i.resource, i.traceLink, i.mined])).toEqual(whole.items.map((i) => [i.owner, i.resource, i.traceLink, i.mined]));
+    }
+    expect(whole.items.some((i) => i.traceLink !== undefined)).toBe(true);
+    expect(whole.items.some((i) => i.mined !== undefined)).toBe(true);
+    // An empty job still answers, with its KB version.
+    expect(unpackReply(enrichJob(packJob([], options), (part) => enrichChunk(part, enricher, options, false)), kb)).toMatchObject({ kbVersion: kb.version, items: [], poison: [] });
   });
 
   it('retire() waits for the chunks in flight, then closes', async () => {
