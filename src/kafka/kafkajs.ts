@@ -35,58 +35,22 @@ export function installNativeCrc32c(): boolean {
   return true;
 }
 
-interface EncoderInstance {
-  buf: Buffer;
-  offset: number;
-  ensureAvailable(length: number): void;
-}
-
 interface EncoderClass {
-  new (initialSize?: number): EncoderInstance;
+  new (initialSize?: number): { buf: Buffer; offset: number };
   nextPowerOfTwo(value: number): number;
-  sizeOfVarLong(value: unknown): number;
-  prototype: { writeVarLong(this: EncoderInstance, value: unknown): EncoderInstance };
 }
-
-/**
- * Below this magnitude a 64-bit varlong is a small number: its zigzag form (2|v| or 2|v| - 1) fits
- * in 31 bits, so 32-bit integer arithmetic writes the same bytes as kafkajs's BigInt path.
- */
-const SMALL_VARLONG = 2 ** 30;
-
-/** Zigzag of a small integer (|v| < SMALL_VARLONG), unsigned. */
-const zigzag32 = (v: number): number => ((v << 1) ^ (v >> 31)) >>> 0;
-
-/** Writes `value` (unsigned, below 2^32) as an unsigned LEB128 varint at the encoder's offset. */
-function putUVarInt(e: EncoderInstance, value: number): void {
-  e.ensureAvailable(5);
-  const buf = e.buf;
-  let v = value >>> 0;
-  while (v > 0x7f) {
-    buf[e.offset++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[e.offset++] = v;
-}
-
-const isSmallVarLong = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value > -SMALL_VARLONG && value < SMALL_VARLONG;
 
 /**
  * kafkajs's protocol Encoder, allocating from Node's buffer pool: kafkajs makes one per record and
  * per header, each a zero-filled `Buffer.alloc(512)` of its own (the event loop's largest cost once
  * the checksum was native). An encoder only ever exposes the bytes it wrote (`buf.slice(0, offset)`),
  * so unfilled memory is never read. Same methods, same statics, `instanceof` the original.
- *
- * Its varints are written in place: kafkajs builds each one in an array, makes a Buffer of it and
- * copies that in (a record has about ten: lengths, offset delta, one per header key and value), and
- * writes a record's timestamp delta, nearly always 0, through BigInt arithmetic (`writeVarLong` and
- * `sizeOfVarLong`). Small varlongs take 32-bit arithmetic here, larger ones kafkajs's own path.
  */
 export function installPooledEncoder(): boolean {
   const path = require.resolve('kafkajs/src/protocol/encoder.js');
   if (require.cache[path]) return false;
   const Encoder = require(path) as EncoderClass;
-  function PooledEncoder(this: EncoderInstance, initialSize = 511): void {
+  function PooledEncoder(this: { buf: Buffer; offset: number }, initialSize = 511): void {
     this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
     this.offset = 0;
   }
@@ -102,39 +66,7 @@ export function installPooledEncoder(): boolean {
     writable: true,
     configurable: true,
   });
-  const writeVarLong = Encoder.prototype.writeVarLong;
-  const methods: Record<string, (this: EncoderInstance, value: number) => EncoderInstance> = {
-    // kafkajs: `(value & 0xffffff80) !== 0` per byte, on the zigzag (writeVarInt) or the value as given.
-    writeUVarInt(value) {
-      putUVarInt(this, value);
-      return this;
-    },
-    writeVarInt(value) {
-      putUVarInt(this, (value << 1) ^ (value >> 31));
-      return this;
-    },
-    writeVarLong(value: unknown) {
-      if (!isSmallVarLong(value)) return writeVarLong.call(this, value);
-      putUVarInt(this, zigzag32(value));
-      return this;
-    },
-  };
-  for (const [name, value] of Object.entries(methods)) Object.defineProperty(PooledEncoder.prototype, name, { value, writable: true, configurable: true });
   Object.setPrototypeOf(PooledEncoder, Encoder);
-  Object.defineProperty(PooledEncoder, 'sizeOfVarLong', {
-    value(value: unknown): number {
-      if (!isSmallVarLong(value)) return Encoder.sizeOfVarLong(value);
-      let v = zigzag32(value);
-      let bytes = 1;
-      while (v > 0x7f) {
-        bytes++;
-        v >>>= 7;
-      }
-      return bytes;
-    },
-    writable: true,
-    configurable: true,
-  });
   require.cache[path]!.exports = PooledEncoder;
   return true;
 }

@@ -55,39 +55,6 @@ describe('pooled protocol encoder', () => {
     expect(new Pooled()).toBeInstanceOf(Original);
   });
 
-  it('writes every varint and varlong as the original does, small ones in place and the rest through its BigInt path', () => {
-    const Pooled = require('kafkajs/src/protocol/encoder.js') as (new (n?: number) => Enc) & { sizeOfVarLong(v: unknown): number };
-    const Original = Object.getPrototypeOf(Pooled) as (new (n?: number) => Enc) & { sizeOfVarLong(v: unknown): number };
-    expect(Object.prototype.hasOwnProperty.call(Pooled, 'sizeOfVarLong')).toBe(true);
-    const edges = [0, 1, -1, 63, -64, 64, -65, 127, 128, 8191, 8192, 2 ** 20, 2 ** 30 - 1, -(2 ** 30) + 1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40, -(2 ** 40), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 3.5, -2.5];
-    let seed = 11;
-    const random = Array.from({ length: 2000 }, (_, i) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return (i % 2 ? -1 : 1) * (seed % 2 ** (i % 33));
-    });
-    for (const v of [...edges, ...random]) {
-      for (const write of ['writeUVarInt', 'writeVarInt'] as const) {
-        if (!Number.isInteger(v) && write === 'writeUVarInt') continue;
-        expect(new Pooled()[write]!(v).buffer).toEqual(new Original()[write]!(v).buffer);
-      }
-      if (Number.isInteger(v)) {
-        expect(new Pooled().writeVarLong!(v).buffer).toEqual(new Original().writeVarLong!(v).buffer);
-        expect(Pooled.sizeOfVarLong(v)).toBe(Original.sizeOfVarLong(v));
-      }
-    }
-    // Longs and strings as kafkajs's callers may pass them go its own way, with its own result.
-    for (const v of ['9007199254740993', '-5']) {
-      expect(new Pooled().writeVarLong!(v).buffer).toEqual(new Original().writeVarLong!(v).buffer);
-      expect(Pooled.sizeOfVarLong(v)).toBe(Original.sizeOfVarLong(v));
-    }
-    // Many in one encoder: in-place writes grow the buffer like any other write.
-    const many = (e: Enc): Buffer => {
-      for (const v of random) e.writeVarInt!(v).writeVarLong!(v);
-      return e.buffer;
-    };
-    expect(many(new Pooled(1))).toEqual(many(new Original(1)));
-  });
-
   it('encodes record batches that kafkajs decodes back, headers and all', async () => {
     const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: (o: object) => Promise<{ buffer: Buffer }> };
     const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (o: object) => unknown;
