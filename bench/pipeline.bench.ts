@@ -174,11 +174,13 @@ async function main(): Promise<void> {
       // In a cgroup: a shell moves itself there, then becomes the daemon (the pid measured is the daemon's).
       const [file, args] = cgroup ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...argv]] : [process.execPath, argv];
       const ls = spawn(file, args, {
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', process.env['BENCH_LOGS'] ? 'pipe' : 'ignore', 'pipe'],
         env: { ...process.env, LOGSIFT_KB_CACHE_DIR: TEST_CACHE_DIR, LOGSIFT_LOG_LEVEL: 'info', ...env },
       });
       // BENCH_LOGS=DIR: each daemon's log (pino JSON lines) in DIR/<group>.log, to see why a run stalled.
       const logFile = process.env['BENCH_LOGS'] ? join(process.env['BENCH_LOGS'], `${group}.log`) : null;
+      // And its stdout as DIR/<group>.out: what Node itself prints there, e.g. BENCH_NODE_ARGS=--trace-gc.
+      if (logFile !== null) ls.stdout!.on('data', (c: Buffer) => appendFileSync(logFile.replace(/\.log$/, '.out'), c));
       ls.stderr!.on('data', (c: Buffer) => {
         if (logFile !== null) appendFileSync(logFile, c);
         const text = c.toString();
