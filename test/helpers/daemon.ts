@@ -70,6 +70,14 @@ export class DaemonProcess {
 
   /** Starts the process and waits until it serves HTTP (or exits: then it throws, unless `mayExit`). */
   static async start(o: DaemonOptions, mayExit = false): Promise<DaemonProcess> {
+    const d = DaemonProcess.spawn(o);
+    await waitFor(() => d.port > 0 || d.exitCode !== undefined, 'the daemon to serve HTTP', 120_000);
+    if (d.exitCode !== undefined && !mayExit) throw new Error(`logsift run exited early (${d.exitCode}): ${d.logs.map((l) => l.msg).join(' | ')}`);
+    return d;
+  }
+
+  /** Starts the process without waiting for anything. */
+  static spawn(o: DaemonOptions): DaemonProcess {
     const args = [join(REPO_ROOT, 'bin', 'logsift.js'), 'run', '--brokers', o.brokers.join(','), '--input', o.input, '--output', o.output, '--group', o.group, '--http-port', '0'];
     for (const k of o.kb ?? []) args.push('--kb', k);
     if (o.dlq) args.push('--dlq', o.dlq);
@@ -81,8 +89,6 @@ export class DaemonProcess {
     });
     const d = new DaemonProcess(child);
     started.push(d);
-    await waitFor(() => d.port > 0 || d.exitCode !== undefined, 'the daemon to serve HTTP', 120_000);
-    if (d.exitCode !== undefined && !mayExit) throw new Error(`logsift run exited early (${d.exitCode}): ${d.logs.map((l) => l.msg).join(' | ')}`);
     return d;
   }
 

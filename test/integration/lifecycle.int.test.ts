@@ -54,6 +54,28 @@ describe('daemon lifecycle', () => {
     expect(d.hasLog(/startTimeout/)).toBe(false);
   });
 
+  it('exits 0 on SIGTERM at any point of its start, also before it serves HTTP (never killed by the signal)', async () => {
+    // Loading the KB, starting the workers, serving HTTP, setting up the KB watcher: a signal in any of
+    // them once took Node's default action (no exit code, no log line), also after /readyz had answered.
+    for (const at of [/^starting logsift run/, /^enrichment workers ready/, /^serving/]) {
+      const d = DaemonProcess.spawn({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m' } });
+      cleanup.push(() => d.stop());
+      await waitFor(() => d.hasLog(at), `the log line ${String(at)}`, 60_000);
+      d.kill('SIGTERM');
+      expect(await exitWithin(d, 20_000), `SIGTERM after ${String(at)}`).toBe(0);
+      expect(d.hasLog(/shutting down/)).toBe(true);
+    }
+    // A SIGHUP while starting is not lost either (nor fatal): the KB is reloaded once the daemon runs.
+    const d = DaemonProcess.spawn({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m' } });
+    cleanup.push(() => d.stop());
+    await waitFor(() => d.hasLog(/^starting logsift run/), 'the first log line', 60_000);
+    d.kill('SIGHUP');
+    await waitFor(() => d.hasLog(/^SIGHUP during start: reloading/) && d.hasLog(/^serving/), 'the reload after start', 60_000);
+    expect(d.exitStatus).toBeUndefined();
+    d.kill('SIGTERM');
+    expect(await exitWithin(d, 20_000)).toBe(0);
+  });
+
   it('retries a start that fails (unknown input topic), cleans up each attempt, and exits 3 at the deadline', async () => {
     const cluster = await MockCluster.start();
     cleanup.push(() => cluster.stop());
