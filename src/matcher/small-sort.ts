@@ -24,17 +24,9 @@ export function sortSmall<T>(a: T[], compare: (x: T, y: T) => number): T[] {
   return a;
 }
 
+const ascending = (x: number, y: number): number => x - y;
+
 /** Sorts numbers ascending in place; returns `a`. */
 export function sortNumbers(a: number[]): number[] {
-  if (a.length > SMALL_SORT_MAX) return a.sort((x, y) => x - y);
-  for (let i = 1; i < a.length; i++) {
-    const v = a[i]!;
-    let j = i - 1;
-    while (j >= 0 && a[j]! > v) {
-      a[j + 1] = a[j]!;
-      j--;
-    }
-    a[j + 1] = v;
-  }
-  return a;
+  return sortSmall(a, ascending);
 }

@@ -47,8 +47,8 @@ export class LogsiftMetrics implements PipelineObserver {
   private exposing: Promise<unknown> = Promise.resolve();
   private kb: KnowledgeBase | null = null;
   /**
-   * The label sets of the match series counted so far, by their values joined (`seriesKey`): built once
-   * per series rather than per message, and what a reload reads to retire removed signatures.
+   * The label sets of the match series counted so far, by their label values joined (countMatches):
+   * built once per series rather than per message, and what a reload reads to retire removed signatures.
    */
   private readonly seen = new Map<string, Record<string, string>>();
 
