@@ -1,7 +1,8 @@
 /**
  * Scans batches of messages against the compiled knowledge base: one native call per batch, one
  * hs_scan per message, then the exact engine only where Hyperscan's answer is a superset:
- * prefilter candidates, and `.` patterns on multi-line messages (the database is DOTALL).
+ * prefilter candidates, and `.` patterns on multi-line messages (the database is DOTALL) that no
+ * single line of the message matches (see `lineConfirm`).
  *
  * The ASCII database answers every pattern for ASCII messages. A message with non-ASCII bytes
  * takes the `unicodeOnly` patterns from the Unicode database instead, or, until that is ready (it
@@ -68,6 +69,9 @@ export interface MatcherInfo {
 
 const NO_MATCHES: readonly number[] = Object.freeze([]);
 const NEWLINE = 0x0a;
+/** `newlineSensitive` values. */
+const NEWLINE_EXACT = 1;
+const NEWLINE_LINES = 2;
 /** Messages the ASCII database cannot answer alone for `unicodeOnly` patterns. */
 // eslint-disable-next-line no-control-regex -- the separators are the point
 const NEEDS_UNICODE = /[\x1c-\x1f\u0080-\uffff]/;
@@ -105,6 +109,10 @@ export class Matcher {
   /** The exact engine: RegExps under a per-message time budget (see exact-engine.ts). */
   readonly exact: ExactEngine;
   private readonly needsConfirm: Uint8Array;
+  /**
+   * 0: `.` may cross a newline (or no `.`); NEWLINE_EXACT: the exact engine decides it on multi-line
+   * messages; NEWLINE_LINES: a line of the message matching it decides (no whole-text anchor).
+   */
   private readonly newlineSensitive: Uint8Array;
   private readonly fallback: number[];
   /** 1: the ASCII database serves this pattern only on messages without NEEDS_UNICODE characters. */
@@ -120,6 +128,8 @@ export class Matcher {
   private offsets = new Uint32Array(1025);
   private subData = Buffer.allocUnsafe(1 << 12);
   private subOffsets = new Uint32Array(65);
+  /** For `lineConfirm`'s sub-batch: the message of each line. */
+  private lineOwner = new Uint32Array(64);
   /** Resolves once the Unicode database is attached (at once when it is not needed or was cached). */
   readonly unicodeReady: Promise<void>;
 
@@ -137,7 +147,9 @@ export class Matcher {
     this.exact = new ExactEngine(plan, exactBudgetMs);
     if (prewarm) this.exact.prewarm();
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
-    this.newlineSensitive = Uint8Array.from(plan, (p) => (p.features?.newlineSensitive && p.js !== null ? 1 : 0));
+    this.newlineSensitive = Uint8Array.from(plan, (p) =>
+      p.features?.newlineSensitive && p.js !== null ? (p.cls === 'native' && p.features.anchored === false ? NEWLINE_LINES : NEWLINE_EXACT) : 0,
+    );
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
     this.unicodeOnly = Uint8Array.from(plan, (p) => (unicodeOnly(p) ? 1 : 0));
     this.covered = new Uint8Array(plan.length);
@@ -287,7 +299,9 @@ export class Matcher {
         drop = new Uint8Array(n);
         for (const i of unicodeMessages) drop[i] = separated?.[i] === 1 ? DROP_UNICODE | DROP_SEPARATOR : DROP_UNICODE;
       }
-      this.collect(pairs, lists, pending, null, drop);
+      const byLines = new Map<number, number[]>();
+      this.collect(pairs, lists, pending, null, drop, byLines);
+      if (byLines.size > 0) this.lineConfirm(this.scanner, byLines, lists, pending);
     }
     if (unicodeMessages) {
       lists ??= new Array<number[] | undefined>(n);
@@ -340,6 +354,59 @@ export class Matcher {
     return typeof m === 'string' ? SEPARATOR.test(m) : this.data.subarray(this.offsets[i]!, this.offsets[i + 1]!).some((c) => c >= 0x1c && c <= 0x1f);
   }
 
+  /**
+   * Decides `.` patterns (NEWLINE_LINES) on multi-line messages from their lines, in one native call:
+   * a pattern that matches one line of a message matches the message — its match is the same text
+   * with the same neighbours (a line's edges are `\n`, which `\b`, `\B` and MULTILINE anchors read as
+   * the text's ends; whole-text anchors are NEWLINE_EXACT) — and on a line, which has no `\n` for
+   * DOTALL to change, the database is exact. What no line matches may still match across lines (`\s`,
+   * `[^x]`): the exact engine decides those. `check` holds each message's candidates; `drop` was
+   * applied before, so the database is exact for each of them on this message's bytes.
+   */
+  private lineConfirm(scanner: NativeScanner, check: Map<number, number[]>, lists: (number[] | undefined)[], pending: Map<number, number[]>): void {
+    let bytes = 0;
+    for (const msg of check.keys()) bytes += this.offsets[msg + 1]! - this.offsets[msg]!;
+    if (this.subData.length < bytes) this.subData = Buffer.allocUnsafe(Math.max(bytes, this.subData.length * 2));
+    let pos = 0;
+    let lines = 0;
+    for (const msg of check.keys()) {
+      const data = this.data;
+      const end = this.offsets[msg + 1]!;
+      let from = this.offsets[msg]!;
+      for (let to = from; to <= end; to++) {
+        if (to < end && data[to] !== NEWLINE) continue;
+        if (to > from) {
+          if (this.subOffsets.length < lines + 2) this.subOffsets = growU32(this.subOffsets, lines + 2);
+          if (this.lineOwner.length < lines + 1) this.lineOwner = growU32(this.lineOwner, lines + 1);
+          this.subOffsets[lines] = pos;
+          this.lineOwner[lines++] = msg;
+          pos += data.copy(this.subData, pos, from, to);
+        }
+        from = to + 1;
+      }
+    }
+    this.subOffsets[lines] = pos;
+    if (lines > 0) {
+      const pairs = this.nativeScan(scanner, this.subData.subarray(0, pos), this.subOffsets.subarray(0, lines + 1));
+      for (let k = 0; k < pairs.length; k += 2) {
+        const msg = this.lineOwner[pairs[k]!]!;
+        const candidates = check.get(msg)!;
+        const at = candidates.indexOf(pairs[k + 1]!);
+        if (at < 0) continue;
+        (lists[msg] ??= []).push(candidates[at]!);
+        candidates[at] = -1;
+      }
+    }
+    for (const [msg, candidates] of check) {
+      for (const pat of candidates) {
+        if (pat < 0) continue;
+        const p = pending.get(msg);
+        if (p) p.push(pat);
+        else pending.set(msg, [pat]);
+      }
+    }
+  }
+
   /** `unicodeOnly` patterns for the messages that need them: the Unicode parts, then the exact engine. */
   private unicodePass(indexes: readonly number[], lists: (number[] | undefined)[], pending: Map<number, number[]>, separator: Uint8Array | null): void {
     if (separator) for (let i = 0; i < separator.length; i++) if (separator[i] === 1) separator[i] = DROP_SEPARATOR;
@@ -377,9 +444,10 @@ export class Matcher {
 
   /**
    * Appends each certain (message, pattern) pair to its message's list, and each pair where the
-   * database answers a superset to `pending` (the exact engine decides). `map` turns a sub-batch's
-   * message numbers into batch indexes; for a message, `drop` holds the DROP_ bits of the patterns
-   * another pass serves.
+   * database answers a superset to `pending` (the exact engine decides), or, for a NEWLINE_LINES
+   * pattern on a multi-line message, to `byLines` when given (`lineConfirm` decides). `map` turns a
+   * sub-batch's message numbers into batch indexes; for a message, `drop` holds the DROP_ bits of the
+   * patterns another pass serves.
    */
   private collect(
     pairs: Uint32Array,
@@ -387,6 +455,7 @@ export class Matcher {
     pending: Map<number, number[]>,
     map: Uint32Array | null,
     drop: Uint8Array | null,
+    byLines: Map<number, number[]> | null = null,
   ): void {
     let current = -1;
     let multiline = -1; // -1 unknown, 0 no, 1 yes, for the current message
@@ -400,19 +469,27 @@ export class Matcher {
       if (drop !== null && (drop[msg]! & this.patternMask[pat]!) !== 0) continue;
       if (map !== null && this.covered[pat] !== 1) continue;
       let certain = true;
+      let target = pending;
       if (this.needsConfirm[pat] === 1) certain = false;
-      else if (this.newlineSensitive[pat] === 1) {
+      else if (this.newlineSensitive[pat] !== 0) {
         if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
         certain = multiline === 0;
+        if (byLines !== null && this.newlineSensitive[pat] === NEWLINE_LINES) target = byLines;
       }
       if (certain) (lists[msg] ??= []).push(pat);
       else {
-        const p = pending.get(msg);
+        const p = target.get(msg);
         if (p) p.push(pat);
-        else pending.set(msg, [pat]);
+        else target.set(msg, [pat]);
       }
     }
   }
+}
+
+function growU32(a: Uint32Array<ArrayBuffer>, atLeast: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(Math.max(atLeast, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 function needsUnicodeBytes(b: Buffer): boolean {

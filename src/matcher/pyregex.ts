@@ -49,6 +49,13 @@ export interface PyRegexFeatures {
   needsPrefilter: boolean;
   /** A `.` that must not match `\n` (Python default): exact only on single-line text when compiled DOTALL. */
   newlineSensitive: boolean;
+  /**
+   * A `^` or `$` without MULTILINE, or `\A`/`\Z`: anchored to the whole text, not to a line. Without
+   * such an anchor (and without look-arounds), a match inside one line of a multi-line text is a
+   * match of the text: the line's edges are `\n`, which `\b`, `\B` and MULTILINE anchors read as
+   * they read the text's own ends.
+   */
+  anchored: boolean;
   /** Matching can differ between bytes and code points: needs UTF8|UCP to be exact on non-ASCII text. */
   unicodeSensitive: boolean;
   /** The expression itself contains non-ASCII characters. */
@@ -501,6 +508,7 @@ function analyse(root: Node, global: Flags): PyRegexFeatures {
   const f: PyRegexFeatures = {
     needsPrefilter: false,
     newlineSensitive: false,
+    anchored: false,
     unicodeSensitive: false,
     nonAscii: false,
     mixedCase: false,
@@ -526,7 +534,11 @@ function analyse(root: Node, global: Flags): PyRegexFeatures {
       case 'esc':
         if (!n.ascii) f.unicodeSensitive = true;
         break;
+      case 'anchor':
+        if (!n.multiline) f.anchored = true;
+        break;
       case 'assert':
+        if (n.kind === 'A' || n.kind === 'Z') f.anchored = true;
         if ((n.kind === 'b' || n.kind === 'B') && !n.ascii) f.unicodeSensitive = true;
         break;
       case 'char':

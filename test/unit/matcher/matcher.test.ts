@@ -91,6 +91,47 @@ describe('Matcher semantics', () => {
     expect(ids(m, kb, ['Caused by: x Timeout', 'Caused by: x\n\tat Timeout'])).toEqual([['dot', 'dotall'], ['dotall']]);
   });
 
+  it('decides `.` records on multi-line messages like Python: from a line when no whole-text anchor, else by the exact engine', async () => {
+    const kb = kbOf(
+      record('start', '^Caused by:.*Timeout'),
+      record('start-m', '(?m)^Caused by:.*Timeout'),
+      record('end', 'Timeout.*$'),
+      record('z', 'Timeout.*\\Z'),
+      record('cross', 'refused.*\\s+by peer'),
+      record('word', '(?a)\\bfoo.*bar\\b'),
+      record('dot', 'Caused by:.*Timeout'),
+    );
+    const m = await Matcher.create(kb, { cacheDir: null });
+    expect(m.plan.every((p) => p.cls === 'native' && p.features?.newlineSensitive === true)).toBe(true);
+    expect(m.plan.filter((p) => p.features?.anchored).map((p) => p.id).sort()).toEqual(['end', 'start', 'z']);
+    let asked: string[] = [];
+    const test = m.exact.test.bind(m.exact);
+    m.exact.test = (tasks) => {
+      for (const t of tasks) for (const p of t.patterns) asked.push(kb.records[p]!.id);
+      return test(tasks);
+    };
+    const texts = ['x\nCaused by: a Timeout', 'Caused by: a Timeout x\nmore', 'a Timeout\n', 'connection refused\nby peer', 'foo and bar\n', 'Caused by: x\n\tat Timeout', 'x\r\nCaused by: a Timeout\r\n'];
+    // Python re.search with IGNORECASE on each text (scripts/gen-multiline-fixture.py's method).
+    const python = [
+      ['dot', 'end', 'start-m', 'z'],
+      ['dot', 'start', 'start-m'],
+      ['end'],
+      ['cross'],
+      ['word'],
+      ['end', 'z'],
+      ['dot', 'end', 'start-m'],
+    ];
+    expect(ids(m, kb, texts)).toEqual(python);
+    // Per message, what the exact engine was asked: the anchored records that the DOTALL database
+    // proposes, and the others only when no line matches them (`.` or `\s` across the newline).
+    const perText = texts.map((t) => {
+      asked = [];
+      expect(ids(m, kb, [t])[0]).toEqual(python[texts.indexOf(t)]);
+      return asked.sort();
+    });
+    expect(perText).toEqual([['end', 'z'], ['end', 'start', 'z'], ['end', 'z'], ['cross'], [], ['dot', 'end', 'start', 'start-m', 'z'], ['end', 'z']]);
+  });
+
   it('matches non-ASCII text like Python (UTF-8 + Unicode properties where it matters)', async () => {
     const kb = kbOf(
       record('word', 'user \\w+ not found'),

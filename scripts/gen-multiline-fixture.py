@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Generates test/fixtures/multiline-lines.jsonl: Python `re`'s answers for multi-line messages.
+
+The database is compiled DOTALL, so on a message with a newline a record whose `.` must not cross
+one is decided elsewhere: from the message's lines when its regex has no whole-text anchor, else by
+the exact engine. These messages are dev lines (../shared/eval/dev-lines.jsonl) put on several lines
+where that can go wrong: two lines joined (a JSON log's message fields are joined with `\\n`), a line
+split at a space (a `.*` can no longer reach across, a `\\s` can), CRLF, a line before it, a
+trailing newline and a line after it, and a stack trace below it. (The KB has almost no whole-text
+anchors; test/unit/matcher/matcher.test.ts covers them.) Each lists
+the ids of the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a
+match.
+
+    python3 scripts/gen-multiline-fixture.py [SHARED_DIR]      # default ../shared
+"""
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared')
+OUT = os.path.join(ROOT, 'test', 'fixtures', 'multiline-lines.jsonl')
+SOURCES = 90  # dev lines that match something; 8 variants each
+STACK = '\n\tat com.example.orders.OrderService.place(OrderService.java:118)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)'
+
+
+def split_middle(s: str) -> str:
+    """The line cut in two at its middle space: what a pattern spanning it must cross."""
+    spaces = [i for i, c in enumerate(s) if c == ' ']
+    if not spaces:
+        return s[: len(s) // 2] + '\n' + s[len(s) // 2:]
+    i = spaces[len(spaces) // 2]
+    return s[:i] + '\n' + s[i + 1:]
+
+
+def main() -> None:
+    records = [json.loads(l) for l in open(os.path.join(SHARED, 'kb', 'deadends.dev', 'records.jsonl'), encoding='utf-8') if l.strip()]
+    compiled = [(r['id'], re.compile(r['regex'], re.IGNORECASE)) for r in records]
+    dev = [json.loads(l) for l in open(os.path.join(SHARED, 'eval', 'dev-lines.jsonl'), encoding='utf-8') if l.strip()]
+    candidates = [d['line'] for d in dev if d['matches']]
+    step = max(1, len(candidates) // SOURCES)
+    chosen = candidates[::step][:SOURCES]
+    background = [d['line'] for d in dev if not d['matches']]
+    jobs = []
+    for k, line in enumerate(chosen):
+        other = chosen[(k + 7) % len(chosen)]
+        quiet = background[k % len(background)] if background else 'ok'
+        jobs += [
+            ('two-lines', line + '\n' + other),
+            ('json-fields', 'request failed\n' + line),
+            ('split-at-space', split_middle(line)),
+            ('split-crlf', split_middle(line).replace('\n', '\r\n')),
+            ('header-line', quiet + '\n' + line),
+            ('trailing-newline', line + '\n'),
+            ('line-after', line + '\n' + quiet),
+            ('stack-trace', line + STACK),
+        ]
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, 'w', encoding='utf-8') as out:
+        for name, text in jobs:
+            matches = sorted(rid for rid, rx in compiled if rx.search(text))
+            out.write(json.dumps({'case': name, 'line': text, 'matches': matches}, ensure_ascii=False) + '\n')
+    print(f'wrote {len(jobs)} lines to {OUT}')
+
+
+if __name__ == '__main__':
+    main()

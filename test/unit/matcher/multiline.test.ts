@@ -1,0 +1,76 @@
+/**
+ * Multi-line messages against the 2,522-record KB, with Python `re`'s answers
+ * (test/fixtures/multiline-lines.jsonl, made by scripts/gen-multiline-fixture.py): dev lines joined
+ * in twos, below a message field, split at a space, with CRLF, a trailing newline or a stack trace.
+ * The database is DOTALL: a record whose `.` must not cross a newline is decided from the message's
+ * lines when one of them matches it, by the exact engine otherwise.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
+import { Matcher } from '../../../src/matcher/index.js';
+import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR } from '../../helpers/shared.js';
+
+interface FixtureLine {
+  case: string;
+  line: string;
+  matches: string[];
+}
+
+let kb: KnowledgeBase;
+let matcher: Matcher;
+let lines: FixtureLine[];
+
+beforeAll(async () => {
+  ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
+  matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR, unicode: 'wait' });
+  const text = await readFile(join(REPO_ROOT, 'test', 'fixtures', 'multiline-lines.jsonl'), 'utf8');
+  lines = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FixtureLine);
+});
+
+describe('multi-line messages match like Python re', () => {
+  it('covers every way of putting a line on several', () => {
+    expect(lines).toHaveLength(720);
+    expect(new Set(lines.map((l) => l.case)).size).toBe(8);
+    // Splitting a line loses some of its `.` matches: the answers are not the one-line answers.
+    expect(lines.filter((l) => l.case === 'split-at-space' && l.matches.length === 0).length).toBeGreaterThan(3);
+    expect(lines.every((l) => l.line.includes('\n'))).toBe(true);
+  });
+
+  it('gives the same record sets as Python on every message', () => {
+    const results = matcher.scan(lines.map((l) => l.line));
+    const out: string[] = [];
+    lines.forEach((l, i) => {
+      const got = results[i]!.map((idx) => kb.records[idx]!.id).sort();
+      if (got.join('\n') !== l.matches.join('\n')) out.push(`${l.case}: ${JSON.stringify(l.line)}\n  got  ${got.join(', ')}\n  want ${l.matches.join(', ')}`);
+    });
+    expect(out).toEqual([]);
+  });
+
+  it('asks the exact engine only about records that no line of the message matches', () => {
+    // The KB's records are all native: the only exact-engine work here is `.` across a newline.
+    expect(matcher.info.patterns.native).toBe(2522);
+    const ascii = lines.filter((l) => /^[\n\r\t\x20-\x7e]*$/.test(l.line));
+    expect(ascii.length).toBeGreaterThan(600);
+    const asked: { text: string; id: string }[] = [];
+    const test = matcher.exact.test;
+    matcher.exact.test = (tasks) => {
+      for (const t of tasks) for (const p of t.patterns) asked.push({ text: t.text, id: kb.records[p]!.id });
+      return test.call(matcher.exact, tasks);
+    };
+    try {
+      const results = matcher.scan(ascii.map((l) => l.line));
+      expect(results.map((r) => r.map((i) => kb.records[i]!.id).sort())).toEqual(ascii.map((l) => l.matches));
+    } finally {
+      matcher.exact.test = test;
+    }
+    // Each pair asked about is one Python rejects: a match within a line never needs the engine.
+    const want = new Map(ascii.map((l) => [l.line, new Set(l.matches)]));
+    expect(asked.filter((a) => want.get(a.text)!.has(a.id))).toEqual([]);
+    // And there are such pairs (a split line, two lines joined): the engine is still asked.
+    expect(asked.length).toBeGreaterThan(10);
+  });
+});
