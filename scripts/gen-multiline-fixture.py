@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates test/fixtures/multiline-lines.jsonl: Python `re`'s answers for multi-line messages.
+"""Writes Python `re`'s answers for multi-line messages (JSON lines: case, line, matches).
 
 The database is compiled DOTALL, so on a message with a newline a record whose `.` must not cross
 one is decided elsewhere: from the message's lines when its regex has no whole-text anchor, else by
@@ -11,16 +11,18 @@ anchors; test/unit/matcher/matcher.test.ts covers them.) Each lists
 the ids of the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a
 match.
 
-    python3 scripts/gen-multiline-fixture.py [SHARED_DIR]      # default ../shared
+    python3 scripts/gen-multiline-fixture.py SHARED_DIR OUT
+
+test/unit/matcher/multiline.test.ts runs it into the test cache (keyed by this script and the shared
+files), so the dev lines stay in ../shared and are not copied into the repository.
 """
 import json
 import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared')
-OUT = os.path.join(ROOT, 'test', 'fixtures', 'multiline-lines.jsonl')
+SHARED = sys.argv[1]
+OUT = sys.argv[2]
 SOURCES = 90  # dev lines that match something; 8 variants each
 STACK = '\n\tat com.example.orders.OrderService.place(OrderService.java:118)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)'
 
