@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates test/fixtures/nonascii-lines.jsonl: Python `re`'s answers for non-ASCII messages.
+"""Writes Python `re`'s answers for non-ASCII messages (JSON lines: case, line, matches).
 
 The messages are dev lines (../shared/eval/dev-lines.jsonl) rewritten to hit exactly where an
 ASCII-mode Hyperscan database and Python's Unicode `re` can disagree: Unicode spaces and the
@@ -7,16 +7,18 @@ ASCII-mode Hyperscan database and Python's Unicode `re` can disagree: Unicode sp
 digits (`\\d`), multi-byte characters under a bounded `.`, and CJK text. Each line lists the ids of
 the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a match.
 
-    python3 scripts/gen-nonascii-fixture.py [SHARED_DIR]      # default ../shared
+    python3 scripts/gen-nonascii-fixture.py SHARED_DIR OUT
+
+The tests run it into the test cache (test/helpers/shared.ts `pythonAnswers`, keyed by this script
+and the shared files), so the dev lines stay in ../shared and are not copied into the repository.
 """
 import json
 import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared')
-OUT = os.path.join(ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl')
+SHARED = sys.argv[1]
+OUT = sys.argv[2]
 SOURCES = 100  # dev lines rewritten; 7 variants each
 TARGETED = 60  # dev lines matched by a record with a required `\s`; 2 separator variants each
 REQUIRED_SPACE = re.compile(r'\\s(?![*?]|\{0)')

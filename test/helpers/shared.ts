@@ -1,5 +1,7 @@
 /** Paths into ../shared (read-only data beside the repo) and a loader for the labelled lines. */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +31,33 @@ export function readDevLines(): DevLine[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as DevLine);
+}
+
+/** A line of Python `re`'s answers, as the scripts/gen-*-fixture.py generators write them. */
+export interface PythonAnswer {
+  case: string;
+  line: string;
+  matches: string[];
+}
+
+/**
+ * Python `re`'s answers from a generator in scripts/ (`python3 SCRIPT SHARED OUT`), made into the
+ * test cache on first use and kept there by the hash of the script, the KB and the dev lines: lines
+ * derived from ../shared are never copied into the repository. A generator takes 5–15 s.
+ */
+export function pythonAnswers(script: string): PythonAnswer[] {
+  const path = join(REPO_ROOT, 'scripts', script);
+  const h = createHash('sha256');
+  for (const f of [path, DEADENDS_RECORDS, DEV_LINES]) h.update(readFileSync(f));
+  const out = join(TEST_CACHE_DIR, `${script.replace(/\.py$/, '')}-${h.digest('hex').slice(0, 16)}.jsonl`);
+  if (!existsSync(out)) {
+    mkdirSync(TEST_CACHE_DIR, { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    execFileSync('python3', [path, SHARED, tmp], { stdio: 'pipe' });
+    renameSync(tmp, out);
+  }
+  return readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as PythonAnswer);
 }

@@ -19,7 +19,7 @@ import { kbSource } from '../../../src/kb/snapshot.js';
 import { defaultPrebuiltDirs, type Matcher } from '../../../src/matcher/index.js';
 import { ErrorTextSelector } from '../../../src/suggest/index.js';
 import { sdkOtlpLogs } from '../../helpers/otlp.js';
-import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, hasShared, readDevLines } from '../../helpers/shared.js';
+import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR, hasShared, pythonAnswers, readDevLines } from '../../helpers/shared.js';
 
 const options: ProcessOptions = { outputTopic: 'out', unmatchedTopic: 'un', dlqTopic: 'dlq', key: 'input', format: 'auto', fields: DEFAULT_MESSAGE_FIELDS, maxMessageBytes: 4096 };
 const now = new Date('2026-12-04T00:00:00Z');
@@ -74,7 +74,9 @@ async function both(messages: InputMessage[], o: ProcessOptions = options): Prom
 async function mixedMessages(): Promise<InputMessage[]> {
   const otlpJson = await sdkOtlpLogs({ 'service.name': 'checkout', 'k8s.pod.name': 'checkout-7d9' }, [{ body: 'FATAL: connection refused by db:5432', trace: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' } }, { body: 'all good' }], 'json');
   const otlpProto = await sdkOtlpLogs({ 'service.name': 'api' }, [{ body: 'java.lang.OutOfMemoryError: Java heap space' }], 'proto');
-  const nonAscii = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl'), 'utf8').trim().split('\n').slice(0, 40).map((l) => (JSON.parse(l) as { line: string }).line);
+  const nonAscii = hasShared()
+    ? pythonAnswers('gen-nonascii-fixture.py').slice(0, 40).map((l) => l.line)
+    : ['connection\u00a0refused by db:5432', 'Straße\u2003java.lang.OutOfMemoryError: Java heap space', '接続が拒否されました: connection refused', 'exit code ٣٤٥\x1fkilled'];
   return [
     msg(0, 'psql: FATAL: sorry, too many clients already', { headers: { traceparent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), app: Buffer.from('api') } }),
     msg(1, null),

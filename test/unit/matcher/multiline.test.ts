@@ -5,45 +5,20 @@
  * The database is DOTALL: a record whose `.` must not cross a newline is decided from the message's
  * lines when one of them matches it, by the exact engine otherwise.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
 import { Matcher } from '../../../src/matcher/index.js';
-import { DEADENDS_RECORDS, DEV_LINES, REPO_ROOT, SHARED, TEST_CACHE_DIR } from '../../helpers/shared.js';
-
-interface FixtureLine {
-  case: string;
-  line: string;
-  matches: string[];
-}
+import { DEADENDS_RECORDS, TEST_CACHE_DIR, pythonAnswers, type PythonAnswer } from '../../helpers/shared.js';
 
 let kb: KnowledgeBase;
 let matcher: Matcher;
-let lines: FixtureLine[];
-
-/** Python's answers, made once per version of the generator and of its inputs (about 12 s). */
-function pythonAnswers(): string {
-  const script = join(REPO_ROOT, 'scripts', 'gen-multiline-fixture.py');
-  const h = createHash('sha256');
-  for (const f of [script, DEADENDS_RECORDS, DEV_LINES]) h.update(readFileSync(f));
-  const out = join(TEST_CACHE_DIR, `multiline-${h.digest('hex').slice(0, 16)}.jsonl`);
-  if (!existsSync(out)) {
-    mkdirSync(TEST_CACHE_DIR, { recursive: true });
-    execFileSync('python3', [script, SHARED, `${out}.tmp`], { stdio: 'pipe' });
-    renameSync(`${out}.tmp`, out);
-  }
-  return readFileSync(out, 'utf8');
-}
+let lines: PythonAnswer[];
 
 beforeAll(async () => {
   ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
   matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR, unicode: 'wait' });
-  lines = pythonAnswers().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FixtureLine);
+  lines = pythonAnswers('gen-multiline-fixture.py');
 }, 120_000);
 
 describe('multi-line messages match like Python re', () => {

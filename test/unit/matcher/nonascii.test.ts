@@ -1,30 +1,24 @@
 /**
  * Non-ASCII messages against the 2,522-record KB, with Python `re`'s answers
- * (test/fixtures/nonascii-lines.jsonl, made by scripts/gen-nonascii-fixture.py): Unicode spaces,
+ * (made by scripts/gen-nonascii-fixture.py into the test cache on first use): Unicode spaces,
  * \x1c–\x1f (ASCII, but Python's `\s`), non-ASCII letters and digits beside `\w \b \d`. Checked for
  * each way a message can be served: the Unicode database, the exact engine while the Unicode
  * database is not there yet, and a Unicode database attached later (as a worker thread gets it).
  */
-import { copyFile, readFile, readdir } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadKnowledgeBase, type KnowledgeBase } from '../../../src/kb/index.js';
 import { Matcher, cacheKey, loadNative } from '../../../src/matcher/index.js';
-import { DEADENDS_RECORDS, REPO_ROOT, TEST_CACHE_DIR } from '../../helpers/shared.js';
+import { DEADENDS_RECORDS, TEST_CACHE_DIR, pythonAnswers, type PythonAnswer } from '../../helpers/shared.js';
 import { useTempDirs } from '../../helpers/temp.js';
-
-interface FixtureLine {
-  case: string;
-  line: string;
-  matches: string[];
-}
 
 const tempDir = useTempDirs('logsift-nonascii');
 let kb: KnowledgeBase;
 let full: Matcher;
-let lines: FixtureLine[];
+let lines: PythonAnswer[];
 
 function disagreements(m: Matcher): string[] {
   const results = m.scan(lines.map((l) => l.line));
@@ -48,8 +42,7 @@ async function asciiOnly(): Promise<Matcher> {
 beforeAll(async () => {
   ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
   full = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR, unicode: 'wait' });
-  const text = await readFile(join(REPO_ROOT, 'test', 'fixtures', 'nonascii-lines.jsonl'), 'utf8');
-  lines = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as FixtureLine);
+  lines = pythonAnswers('gen-nonascii-fixture.py');
 });
 
 describe('non-ASCII messages match like Python re', () => {
