@@ -6,7 +6,9 @@ one is decided elsewhere: from the message's lines when its regex has no whole-t
 the exact engine. These messages are dev lines (../shared/eval/dev-lines.jsonl) put on several lines
 where that can go wrong: two lines joined (a JSON log's message fields are joined with `\\n`), a line
 split at a space (a `.*` can no longer reach across, a `\\s` can), CRLF, a line before it, a
-trailing newline and a line after it, and a stack trace below it. (The KB has almost no whole-text
+trailing newline and a line after it, a stack trace below it, and, for lines matched by a record
+with a `\\s` and a `.`, newlines for spaces (`Exception:\\nmessage`: what such a record can still
+match across lines). (The KB has almost no whole-text
 anchors; test/unit/matcher/matcher.test.ts covers them.) Each lists
 the ids of the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a
 match.
@@ -24,6 +26,8 @@ import sys
 SHARED = sys.argv[1]
 OUT = sys.argv[2]
 SOURCES = 90  # dev lines that match something; 8 variants each
+TARGETED = 60  # dev lines matched by a record with both a `\s` (it can take a newline) and a `.`; 3 variants each
+SPACE_AND_DOT = re.compile(r'\\s.*(?<!\\)\.[*+{]')
 STACK = '\n\tat com.example.orders.OrderService.place(OrderService.java:118)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)'
 
 
@@ -57,6 +61,15 @@ def main() -> None:
             ('trailing-newline', line + '\n'),
             ('line-after', line + '\n' + quiet),
             ('stack-trace', line + STACK),
+        ]
+    spacey = {r['id'] for r in records if SPACE_AND_DOT.search(r['regex'])}
+    targeted = [d['line'] for d in dev if spacey.intersection(d['matches']) and ' ' in d['line']][:TARGETED]
+    for line in targeted:
+        if ': ' in line:
+            jobs.append(('colon-newline', line.replace(': ', ':\n')))
+        jobs += [
+            ('spaces-to-newlines', line.replace(' ', '\n')),
+            ('split-at-first-spaces', '\n'.join(line.split(' ', 3))),
         ]
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'w', encoding='utf-8') as out:

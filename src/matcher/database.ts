@@ -28,7 +28,7 @@ import { PORTABLE_PLATFORM, type NativeBinding, type NativeDatabase, type Native
 import { demoteAfterCompileFailure, planPatterns, unicodeOnly, type PatternSource, type PlannedPattern } from './plan.js';
 
 /** Bump when translation or flag policy changes, so old cache files are not reused. */
-const LOGIC_VERSION = 'logsift-plan-7';
+const LOGIC_VERSION = 'logsift-plan-8';
 const MAGIC = Buffer.from('LSHSDB02');
 const MAX_COMPILE_ATTEMPTS = 8;
 

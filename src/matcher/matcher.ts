@@ -72,6 +72,7 @@ const NEWLINE = 0x0a;
 /** `newlineSensitive` values. */
 const NEWLINE_EXACT = 1;
 const NEWLINE_LINES = 2;
+const NEWLINE_WITHIN = 3;
 /** Messages the ASCII database cannot answer alone for `unicodeOnly` patterns. */
 // eslint-disable-next-line no-control-regex -- the separators are the point
 const NEEDS_UNICODE = /[\x1c-\x1f\u0080-\uffff]/;
@@ -111,7 +112,8 @@ export class Matcher {
   private readonly needsConfirm: Uint8Array;
   /**
    * 0: `.` may cross a newline (or no `.`); NEWLINE_EXACT: the exact engine decides it on multi-line
-   * messages; NEWLINE_LINES: a line of the message matching it decides (no whole-text anchor).
+   * messages; NEWLINE_LINES: a line of the message matching it decides yes (no whole-text anchor),
+   * else the exact engine; NEWLINE_WITHIN: the lines decide yes or no (nothing in it matches `\n`).
    */
   private readonly newlineSensitive: Uint8Array;
   private readonly fallback: number[];
@@ -148,7 +150,7 @@ export class Matcher {
     if (prewarm) this.exact.prewarm();
     this.needsConfirm = Uint8Array.from(plan, (p) => (p.cls === 'prefilter' ? 1 : 0));
     this.newlineSensitive = Uint8Array.from(plan, (p) =>
-      p.features?.newlineSensitive && p.js !== null ? (p.cls === 'native' && p.features.anchored === false ? NEWLINE_LINES : NEWLINE_EXACT) : 0,
+      p.features?.newlineSensitive && p.js !== null ? newlineClass(p) : 0,
     );
     this.fallback = plan.filter((p) => p.cls === 'fallback').map((p) => p.index);
     this.unicodeOnly = Uint8Array.from(plan, (p) => (unicodeOnly(p) ? 1 : 0));
@@ -360,8 +362,10 @@ export class Matcher {
    * with the same neighbours (a line's edges are `\n`, which `\b`, `\B` and MULTILINE anchors read as
    * the text's ends; whole-text anchors are NEWLINE_EXACT) — and on a line, which has no `\n` for
    * DOTALL to change, the database is exact. What no line matches may still match across lines (`\s`,
-   * `[^x]`): the exact engine decides those. `check` holds each message's candidates; `drop` was
-   * applied before, so the database is exact for each of them on this message's bytes.
+   * `[^x]`): the exact engine decides those, unless nothing in the pattern matches `\n`
+   * (NEWLINE_WITHIN): then every match lies within a line, and no line matching means no match.
+   * `check` holds each message's candidates; `drop` was applied before, so the database is exact
+   * for each of them on this message's bytes.
    */
   private lineConfirm(scanner: NativeScanner, check: Map<number, number[]>, lists: (number[] | undefined)[], pending: Map<number, number[]>): void {
     let bytes = 0;
@@ -369,8 +373,8 @@ export class Matcher {
     if (this.subData.length < bytes) this.subData = Buffer.allocUnsafe(Math.max(bytes, this.subData.length * 2));
     let pos = 0;
     let lines = 0;
+    const data = this.data;
     for (const msg of check.keys()) {
-      const data = this.data;
       const end = this.offsets[msg + 1]!;
       let from = this.offsets[msg]!;
       for (let to = from; to <= end; to++) {
@@ -399,7 +403,7 @@ export class Matcher {
     }
     for (const [msg, candidates] of check) {
       for (const pat of candidates) {
-        if (pat < 0) continue;
+        if (pat < 0 || this.newlineSensitive[pat] === NEWLINE_WITHIN) continue;
         const p = pending.get(msg);
         if (p) p.push(pat);
         else pending.set(msg, [pat]);
@@ -474,7 +478,7 @@ export class Matcher {
       else if (this.newlineSensitive[pat] !== 0) {
         if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
         certain = multiline === 0;
-        if (byLines !== null && this.newlineSensitive[pat] === NEWLINE_LINES) target = byLines;
+        if (byLines !== null && this.newlineSensitive[pat]! >= NEWLINE_LINES) target = byLines;
       }
       if (certain) (lists[msg] ??= []).push(pat);
       else {
@@ -484,6 +488,13 @@ export class Matcher {
       }
     }
   }
+}
+
+/** How a `.` record is decided on a multi-line message (the `newlineSensitive` values). */
+function newlineClass(p: PlannedPattern): number {
+  const f = p.features!;
+  if (p.cls !== 'native' || f.anchored !== false) return NEWLINE_EXACT;
+  return f.matchesNewline === false ? NEWLINE_WITHIN : NEWLINE_LINES;
 }
 
 function growU32(a: Uint32Array<ArrayBuffer>, atLeast: number): Uint32Array<ArrayBuffer> {

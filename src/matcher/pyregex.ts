@@ -56,6 +56,11 @@ export interface PyRegexFeatures {
    * they read the text's own ends.
    */
   anchored: boolean;
+  /**
+   * Some part can match `\n` (`\s`, `\W`, `\D`, a negated class without `\n`, a DOTALL `.`, `\n`
+   * itself). Without one, every match lies within one line of a multi-line text.
+   */
+  matchesNewline: boolean;
   /** Matching can differ between bytes and code points: needs UTF8|UCP to be exact on non-ASCII text. */
   unicodeSensitive: boolean;
   /** The expression itself contains non-ASCII characters. */
@@ -504,11 +509,15 @@ function walk(node: Node, visit: (n: Node, parent: Node | null) => void, parent:
   }
 }
 
+/** The escapes `\s`, `\W` and `\D` match `\n`; `\S`, `\w` and `\d` do not. */
+const NEWLINE_CLASSES: ReadonlySet<EscClass> = new Set<EscClass>(['s', 'W', 'D']);
+
 function analyse(root: Node, global: Flags): PyRegexFeatures {
   const f: PyRegexFeatures = {
     needsPrefilter: false,
     newlineSensitive: false,
     anchored: false,
+    matchesNewline: false,
     unicodeSensitive: false,
     nonAscii: false,
     mixedCase: false,
@@ -529,9 +538,11 @@ function analyse(root: Node, global: Flags): PyRegexFeatures {
         break;
       case 'dot':
         if (!n.dotall) f.newlineSensitive = true;
+        else f.matchesNewline = true;
         if (!runOk(parent)) f.unicodeSensitive = true;
         break;
       case 'esc':
+        if (NEWLINE_CLASSES.has(n.kind)) f.matchesNewline = true;
         if (!n.ascii) f.unicodeSensitive = true;
         break;
       case 'anchor':
@@ -542,6 +553,7 @@ function analyse(root: Node, global: Flags): PyRegexFeatures {
         if ((n.kind === 'b' || n.kind === 'B') && !n.ascii) f.unicodeSensitive = true;
         break;
       case 'char':
+        if (n.cp === 0x0a) f.matchesNewline = true;
         if (n.cp > 0x7f) f.nonAscii = f.unicodeSensitive = true;
         if (n.ci !== global.i) f.mixedCase = true;
         break;
@@ -552,6 +564,7 @@ function analyse(root: Node, global: Flags): PyRegexFeatures {
           if (it.t === 'range' && it.hi > 0x7f) f.nonAscii = f.unicodeSensitive = true;
         }
         if (n.negated && !runOk(parent)) f.unicodeSensitive = true;
+        if (n.negated !== n.items.some((it) => (it.t === 'range' ? it.lo <= 0x0a && it.hi >= 0x0a : NEWLINE_CLASSES.has(it.kind)))) f.matchesNewline = true;
         break;
       default:
     }

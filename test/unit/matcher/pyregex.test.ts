@@ -96,6 +96,12 @@ describe('translatePyRegex: Python semantics in the exact engine', () => {
     expect(f('(?s)a.b')).toMatchObject({ newlineSensitive: false });
     expect(f('(?>ab)c').needsPrefilter).toBe(true);
     expect(translatePyRegex('(?>ab)c', true).js).toBeNull();
+    // Whole-text anchors; MULTILINE ones read a line's edges as the text's.
+    for (const p of ['^a.b', 'a.b$', '\\Aa.b', 'a.b\\Z', '(?:x|^a).b']) expect(f(p).anchored, p).toBe(true);
+    for (const p of ['(?m)^a.b$', 'a.b', '\\ba.b\\B', '[$^]a']) expect(f(p).anchored, p).toBe(false);
+    // What can match a newline: \s \W \D, a negated class without \n, a DOTALL dot, \n itself.
+    for (const p of ['a.*\\s+b', 'a.*\\Wb', 'a.*\\Db', 'a.*[^x]b', '(?s)a.b', 'a\\nb', 'a.*[\\s,]b', 'a.*[\\x00-\\x7f]b']) expect(f(p).matchesNewline, p).toBe(true);
+    for (const p of ['a.*b', 'a.*\\S+\\w\\db', 'a.*[^\\n]b', 'a.*[^\\s]b', 'a.*[a-z ]b']) expect(f(p).matchesNewline, p).toBe(false);
     expect(translatePyRegex('(?-i:A)b', true).jsUnsupported).toMatch(/scoped case/);
   });
 });
