@@ -2,16 +2,15 @@
 """Writes Python `re`'s answers for multi-line messages (JSON lines: case, line, matches).
 
 The database is compiled DOTALL, so on a message with a newline a record whose `.` must not cross
-one is decided elsewhere: from the message's lines when its regex has no whole-text anchor, else by
-the exact engine. These messages are dev lines (../shared/eval/dev-lines.jsonl) put on several lines
-where that can go wrong: two lines joined (a JSON log's message fields are joined with `\\n`), a line
-split at a space (a `.*` can no longer reach across, a `\\s` can), CRLF, a line before it, a
-trailing newline and a line after it, a stack trace below it, and, for lines matched by a record
-with a `\\s` and a `.`, newlines for spaces (`Exception:\\nmessage`: what such a record can still
-match across lines). (The KB has almost no whole-text
-anchors; test/unit/matcher/matcher.test.ts covers them.) Each lists
-the ids of the records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a
-match.
+one is decided apart: from the message's lines, or by the exact engine (whole-text anchors, and
+records that can match a newline when no line matches them). These messages are dev lines
+(../shared/eval/dev-lines.jsonl) put on several lines where that can go wrong: two lines joined (a
+JSON log's message fields are joined with `\\n`), a line split at a space (a `.*` can no longer
+reach across, a `\\s` can), CRLF, a line before it, a trailing newline and a line after it, a stack
+trace below it, and, for lines matched by a record with a `\\s` and a `.`, newlines for spaces
+(`Exception:\\nmessage`: what such a record can still match across lines). The KB has almost no
+whole-text anchors; test/unit/matcher/matcher.test.ts covers them. Each line lists the ids of the
+records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a match.
 
     python3 scripts/gen-multiline-fixture.py SHARED_DIR OUT
 
