@@ -7,7 +7,8 @@ records that can match a newline when no line matches them). These messages are 
 (../shared/eval/dev-lines.jsonl) put on several lines where that can go wrong: two lines joined (a
 JSON log's message fields are joined with `\\n`), a line split at a space (a `.*` can no longer
 reach across, a `\\s` can), CRLF, a line before it, a trailing newline and a line after it, a stack
-trace below it, and, for lines matched by a record with a `\\s` and a `.`, newlines for spaces
+trace below it, non-ASCII text beside it (the Unicode database's patterns), and, for lines
+matched by a record with a `\\s` and a `.`, newlines for spaces
 (`Exception:\\nmessage`: what such a record can still match across lines). The KB has almost no
 whole-text anchors; test/unit/matcher/matcher.test.ts covers them. Each line lists the ids of the
 records whose regex, compiled by Python with IGNORECASE (logsift's default), finds a match.
@@ -24,7 +25,7 @@ import sys
 
 SHARED = sys.argv[1]
 OUT = sys.argv[2]
-SOURCES = 90  # dev lines that match something; 8 variants each
+SOURCES = 90  # dev lines that match something; 10 variants each
 TARGETED = 60  # dev lines matched by a record with both a `\s` (it can take a newline) and a `.`; 3 variants each
 SPACE_AND_DOT = re.compile(r'\\s.*(?<!\\)\.[*+{]')
 STACK = '\n\tat com.example.orders.OrderService.place(OrderService.java:118)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)'
@@ -60,6 +61,9 @@ def main() -> None:
             ('trailing-newline', line + '\n'),
             ('line-after', line + '\n' + quiet),
             ('stack-trace', line + STACK),
+            # Non-ASCII bytes: the Unicode database's patterns are decided on these lines too.
+            ('non-ascii-header', 'Straße — détails: ünïcödé ٣٤٥\n' + line),
+            ('non-ascii-split', split_middle(line) + ' — connexion refusée'),
         ]
     spacey = {r['id'] for r in records if SPACE_AND_DOT.search(r['regex'])}
     targeted = [d['line'] for d in dev if spacey.intersection(d['matches']) and ' ' in d['line']][:TARGETED]

@@ -130,7 +130,9 @@ export class Matcher {
   private offsets = new Uint32Array(1025);
   private subData = Buffer.allocUnsafe(1 << 12);
   private subOffsets = new Uint32Array(65);
-  /** For `lineConfirm`'s sub-batch: the message of each line. */
+  /** `lineConfirm`'s sub-batch: the lines, their offsets, and the message of each. */
+  private lineData = Buffer.allocUnsafe(1 << 12);
+  private lineOffsets = new Uint32Array(65);
   private lineOwner = new Uint32Array(64);
   /** Resolves once the Unicode database is attached (at once when it is not needed or was cached). */
   readonly unicodeReady: Promise<void>;
@@ -370,7 +372,7 @@ export class Matcher {
   private lineConfirm(scanner: NativeScanner, check: Map<number, number[]>, lists: (number[] | undefined)[], pending: Map<number, number[]>): void {
     let bytes = 0;
     for (const msg of check.keys()) bytes += this.offsets[msg + 1]! - this.offsets[msg]!;
-    if (this.subData.length < bytes) this.subData = Buffer.allocUnsafe(Math.max(bytes, this.subData.length * 2));
+    if (this.lineData.length < bytes) this.lineData = Buffer.allocUnsafe(Math.max(bytes, this.lineData.length * 2));
     let pos = 0;
     let lines = 0;
     const data = this.data;
@@ -380,18 +382,18 @@ export class Matcher {
       for (let to = from; to <= end; to++) {
         if (to < end && data[to] !== NEWLINE) continue;
         if (to > from) {
-          if (this.subOffsets.length < lines + 2) this.subOffsets = growU32(this.subOffsets, lines + 2);
+          if (this.lineOffsets.length < lines + 2) this.lineOffsets = growU32(this.lineOffsets, lines + 2);
           if (this.lineOwner.length < lines + 1) this.lineOwner = growU32(this.lineOwner, lines + 1);
-          this.subOffsets[lines] = pos;
+          this.lineOffsets[lines] = pos;
           this.lineOwner[lines++] = msg;
-          pos += data.copy(this.subData, pos, from, to);
+          pos += data.copy(this.lineData, pos, from, to);
         }
         from = to + 1;
       }
     }
-    this.subOffsets[lines] = pos;
+    this.lineOffsets[lines] = pos;
     if (lines > 0) {
-      const pairs = this.nativeScan(scanner, this.subData.subarray(0, pos), this.subOffsets.subarray(0, lines + 1));
+      const pairs = this.nativeScan(scanner, this.lineData.subarray(0, pos), this.lineOffsets.subarray(0, lines + 1));
       for (let k = 0; k < pairs.length; k += 2) {
         const msg = this.lineOwner[pairs[k]!]!;
         const candidates = check.get(msg)!;
@@ -428,7 +430,10 @@ export class Matcher {
       const map = Uint32Array.from(indexes);
       for (const { scanner } of this.unicodeParts) {
         const pairs = this.nativeScan(scanner, this.subData.subarray(0, pos), this.subOffsets.subarray(0, indexes.length + 1));
-        this.collect(pairs, lists, pending, map, separator);
+        const byLines = new Map<number, number[]>();
+        this.collect(pairs, lists, pending, map, separator, byLines);
+        // A Unicode part is exact on a line as the ASCII database is on an ASCII one.
+        if (byLines.size > 0) this.lineConfirm(scanner, byLines, lists, pending);
       }
     }
     if (this.uncovered.length === 0 && !separator) return;
