@@ -359,15 +359,16 @@ export class Matcher {
   }
 
   /**
-   * Decides `.` patterns (NEWLINE_LINES) on multi-line messages from their lines, in one native call:
+   * Decides `.` patterns (NEWLINE_LINES, NEWLINE_WITHIN) on multi-line messages from their lines, in
+   * one native call of `scanner` (the ASCII database, or a Unicode part for the patterns it serves):
    * a pattern that matches one line of a message matches the message — its match is the same text
    * with the same neighbours (a line's edges are `\n`, which `\b`, `\B` and MULTILINE anchors read as
    * the text's ends; whole-text anchors are NEWLINE_EXACT) — and on a line, which has no `\n` for
    * DOTALL to change, the database is exact. What no line matches may still match across lines (`\s`,
    * `[^x]`): the exact engine decides those, unless nothing in the pattern matches `\n`
    * (NEWLINE_WITHIN): then every match lies within a line, and no line matching means no match.
-   * `check` holds each message's candidates; `drop` was applied before, so the database is exact
-   * for each of them on this message's bytes.
+   * `check` holds each message's candidates, which `collect` has already passed through the
+   * message's DROP_ bits: `scanner` is exact for each of them on this message's bytes.
    */
   private lineConfirm(scanner: NativeScanner, check: Map<number, number[]>, lists: (number[] | undefined)[], pending: Map<number, number[]>): void {
     let bytes = 0;
