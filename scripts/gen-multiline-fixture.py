@@ -18,10 +18,10 @@ records whose regex, compiled by Python with IGNORECASE (logsift's default), fin
 test/unit/matcher/multiline.test.ts runs it into the test cache (keyed by this script and the shared
 files), so the dev lines stay in ../shared and are not copied into the repository.
 """
-import json
-import os
 import re
 import sys
+
+from python_answers import load, write_answers
 
 SHARED = sys.argv[1]
 OUT = sys.argv[2]
@@ -41,9 +41,7 @@ def split_middle(s: str) -> str:
 
 
 def main() -> None:
-    records = [json.loads(l) for l in open(os.path.join(SHARED, 'kb', 'deadends.dev', 'records.jsonl'), encoding='utf-8') if l.strip()]
-    compiled = [(r['id'], re.compile(r['regex'], re.IGNORECASE)) for r in records]
-    dev = [json.loads(l) for l in open(os.path.join(SHARED, 'eval', 'dev-lines.jsonl'), encoding='utf-8') if l.strip()]
+    records, compiled, dev = load(SHARED)
     candidates = [d['line'] for d in dev if d['matches']]
     step = max(1, len(candidates) // SOURCES)
     chosen = candidates[::step][:SOURCES]
@@ -74,12 +72,7 @@ def main() -> None:
             ('spaces-to-newlines', line.replace(' ', '\n')),
             ('split-at-first-spaces', '\n'.join(line.split(' ', 3))),
         ]
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, 'w', encoding='utf-8') as out:
-        for name, text in jobs:
-            matches = sorted(rid for rid, rx in compiled if rx.search(text))
-            out.write(json.dumps({'case': name, 'line': text, 'matches': matches}, ensure_ascii=False) + '\n')
-    print(f'wrote {len(jobs)} lines to {OUT}')
+    write_answers(OUT, compiled, jobs)
 
 
 if __name__ == '__main__':

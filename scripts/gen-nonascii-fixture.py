@@ -12,10 +12,10 @@ the records whose regex, compiled by Python with IGNORECASE (logsift's default),
 The tests run it into the test cache (test/helpers/shared.ts `pythonAnswers`, keyed by this script
 and the shared files), so the dev lines stay in ../shared and are not copied into the repository.
 """
-import json
-import os
 import re
 import sys
+
+from python_answers import load, write_answers
 
 SHARED = sys.argv[1]
 OUT = sys.argv[2]
@@ -36,9 +36,7 @@ VARIANTS = [
 
 
 def main() -> None:
-    records = [json.loads(l) for l in open(os.path.join(SHARED, 'kb', 'deadends.dev', 'records.jsonl'), encoding='utf-8') if l.strip()]
-    compiled = [(r['id'], re.compile(r['regex'], re.IGNORECASE)) for r in records]
-    dev = [json.loads(l) for l in open(os.path.join(SHARED, 'eval', 'dev-lines.jsonl'), encoding='utf-8') if l.strip()]
+    records, compiled, dev = load(SHARED)
     # Lines that match something and carry spaces, digits or words to rewrite; every k-th for spread.
     candidates = [d['line'] for d in dev if d['matches'] and ' ' in d['line']]
     step = max(1, len(candidates) // SOURCES)
@@ -51,12 +49,7 @@ def main() -> None:
         ('record-separator', lambda s: s.replace(' ', '\x1e')),
         ('group-separator-accents', lambda s: 'é\x1d' + s.replace(' ', '\x1d')),
     )]
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, 'w', encoding='utf-8') as out:
-        for name, text in jobs:
-            matches = sorted(rid for rid, rx in compiled if rx.search(text))
-            out.write(json.dumps({'case': name, 'line': text, 'matches': matches}, ensure_ascii=False) + '\n')
-    print(f'wrote {len(jobs)} lines to {OUT}')
+    write_answers(OUT, compiled, jobs)
 
 
 if __name__ == '__main__':

@@ -42,18 +42,19 @@ export interface PythonAnswer {
 
 /**
  * Python `re`'s answers from a generator in scripts/ (`python3 SCRIPT SHARED OUT`), made into the
- * test cache on first use and kept there by the hash of the script, the KB and the dev lines: lines
- * derived from ../shared are never copied into the repository. A generator takes 5–15 s.
+ * test cache on first use and kept there by the hash of the script, the module it shares with the
+ * other generators, the KB and the dev lines: lines derived from ../shared are never copied into the
+ * repository. A generator takes 5–15 s.
  */
 export function pythonAnswers(script: string): PythonAnswer[] {
   const path = join(REPO_ROOT, 'scripts', script);
   const h = createHash('sha256');
-  for (const f of [path, DEADENDS_RECORDS, DEV_LINES]) h.update(readFileSync(f));
+  for (const f of [path, join(REPO_ROOT, 'scripts', 'python_answers.py'), DEADENDS_RECORDS, DEV_LINES]) h.update(readFileSync(f));
   const out = join(TEST_CACHE_DIR, `${script.replace(/\.py$/, '')}-${h.digest('hex').slice(0, 16)}.jsonl`);
   if (!existsSync(out)) {
     mkdirSync(TEST_CACHE_DIR, { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
-    execFileSync('python3', [path, SHARED, tmp], { stdio: 'pipe' });
+    execFileSync('python3', [path, SHARED, tmp], { stdio: 'pipe', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     renameSync(tmp, out);
   }
   return readFileSync(out, 'utf8')
