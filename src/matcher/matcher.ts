@@ -455,7 +455,7 @@ export class Matcher {
   /**
    * Appends each certain (message, pattern) pair to its message's list, and each pair where the
    * database answers a superset to `pending` (the exact engine decides), or, for a NEWLINE_LINES
-   * pattern on a multi-line message, to `byLines` when given (`lineConfirm` decides). `map` turns a
+   * pattern on a multi-line message, to `byLines` (`lineConfirm` decides). `map` turns a
    * sub-batch's message numbers into batch indexes; for a message, `drop` holds the DROP_ bits of the
    * patterns another pass serves.
    */
@@ -465,7 +465,7 @@ export class Matcher {
     pending: Map<number, number[]>,
     map: Uint32Array | null,
     drop: Uint8Array | null,
-    byLines: Map<number, number[]> | null = null,
+    byLines: Map<number, number[]>,
   ): void {
     let current = -1;
     let multiline = -1; // -1 unknown, 0 no, 1 yes, for the current message
@@ -484,7 +484,7 @@ export class Matcher {
       else if (this.newlineSensitive[pat] !== 0) {
         if (multiline < 0) multiline = this.data.subarray(this.offsets[msg]!, this.offsets[msg + 1]!).includes(NEWLINE) ? 1 : 0;
         certain = multiline === 0;
-        if (byLines !== null && this.newlineSensitive[pat]! >= NEWLINE_LINES) target = byLines;
+        if (this.newlineSensitive[pat]! >= NEWLINE_LINES) target = byLines;
       }
       if (certain) (lists[msg] ??= []).push(pat);
       else {
