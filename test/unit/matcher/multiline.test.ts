@@ -19,7 +19,7 @@ beforeAll(async () => {
   ({ kb } = await loadKnowledgeBase([DEADENDS_RECORDS]));
   matcher = await Matcher.create(kb, { cacheDir: TEST_CACHE_DIR, unicode: 'wait' });
   lines = pythonAnswers('gen-multiline-fixture.py');
-}, 120_000);
+});
 
 describe('multi-line messages match like Python re', () => {
   it('covers every way of putting a line on several', () => {
