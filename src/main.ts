@@ -372,23 +372,40 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
 }
 
 /**
- * Installs the signal handlers, starts Kafka and resolves with the exit code once the process should
- * end (the lifecycle rule above). SIGHUP reloads the KB at any time.
+ * Takes the signals at once, while `started` (startDaemon) still loads the KB, starts the workers and
+ * the listeners; then starts Kafka and resolves with the exit code once the process should end (the
+ * lifecycle rule above). Rejects only when `started` does, before any signal.
+ *
+ * Before the daemon has started nothing is consumed or committed, so SIGTERM or SIGINT ends it at once
+ * (exit 0; whatever the start still brings up is stopped when it arrives), and a SIGHUP is kept for a
+ * reload once it runs. Without handlers in that window Node's default action killed the process (no
+ * exit code, no log line), also after /readyz had answered. SIGHUP reloads the KB at any time.
  */
-export function superviseDaemon(running: RunningDaemon, config: Config, logger: Logger): Promise<number> {
-  return new Promise((resolve) => {
+export function superviseDaemon(started: Promise<RunningDaemon>, config: Config, logger: Logger): Promise<number> {
+  return new Promise((resolve, reject) => {
     const starting = new AbortController();
+    let running: RunningDaemon | null = null;
+    let hupWhileStarting = false;
     let stopping = false;
     let settled = false;
-    const finish = (code: number): void => {
-      if (settled) return;
-      settled = true;
+    const release = (): void => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
       process.off('SIGHUP', onHup);
+    };
+    const finish = (code: number): void => {
+      if (settled) return;
+      settled = true;
+      release();
       resolve(code);
     };
     const onStop = (signal: string): void => {
+      if (!running) {
+        logger.info({ signal, exit_code: EXIT_CODES.ok }, 'shutting down before the daemon started: nothing consumed yet');
+        stopping = true;
+        finish(EXIT_CODES.ok);
+        return;
+      }
       if (stopping) {
         logger.warn({ signal, exit_code: EXIT_CODES.shutdownForced }, 'second signal: exiting now; uncommitted work is re-delivered on restart');
         finish(EXIT_CODES.shutdownForced);
@@ -417,39 +434,67 @@ export function superviseDaemon(running: RunningDaemon, config: Config, logger: 
     const onTerm = (): void => onStop('SIGTERM');
     const onInt = (): void => onStop('SIGINT');
     const onHup = (): void => {
+      if (!running) {
+        hupWhileStarting = true;
+        return;
+      }
       logger.info('SIGHUP: reloading the knowledge base');
       void running.reload();
     };
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     process.on('SIGHUP', onHup);
-    /** Stops (best effort within the grace period) and ends with `code` whatever stopping does. */
-    const stopWith = (code: number, what: string): void => {
-      stopping = true;
-      starting.abort();
-      const timer = setTimeout(() => finish(code), config.shutdownGracePeriod);
-      void running
-        .stop()
-        .catch((err: unknown) => logger.warn({ err }, `error while stopping after ${what}`))
-        .finally(() => {
-          clearTimeout(timer);
-          finish(code);
-        });
-    };
-    // Fenced (exactly-once): another instance owns the work; stop and exit so that the orchestrator
-    // restarts this one as a fresh group member.
-    void running.daemon.fatal.then(() => {
-      if (stopping) return;
-      logger.error({ code: 'LOGSIFT_FENCED', exit_code: EXIT_CODES.fenced }, 'fenced by another instance: stopping');
-      stopWith(EXIT_CODES.fenced, 'being fenced');
-    });
 
-    void running.start(starting.signal).then((outcome) => {
-      if (outcome !== 'timeout' || stopping) return;
-      const message = `Kafka did not accept the producer and the consumer group within kafka.startTimeout (${config.kafka.startTimeout} ms); exiting with ${EXIT_CODES.startTimeout}`;
-      logger.fatal({ code: 'LOGSIFT_KAFKA', brokers: config.kafka.brokers, exit_code: EXIT_CODES.startTimeout }, message);
-      // Best effort within the grace period: the exit code says what happened either way.
-      stopWith(EXIT_CODES.startTimeout, 'the start timeout');
-    });
+    const supervise = (daemon: RunningDaemon): void => {
+      /** Stops (best effort within the grace period) and ends with `code` whatever stopping does. */
+      const stopWith = (code: number, what: string): void => {
+        stopping = true;
+        starting.abort();
+        const timer = setTimeout(() => finish(code), config.shutdownGracePeriod);
+        void daemon
+          .stop()
+          .catch((err: unknown) => logger.warn({ err }, `error while stopping after ${what}`))
+          .finally(() => {
+            clearTimeout(timer);
+            finish(code);
+          });
+      };
+      // Fenced (exactly-once): another instance owns the work; stop and exit so that the orchestrator
+      // restarts this one as a fresh group member.
+      void daemon.daemon.fatal.then(() => {
+        if (stopping) return;
+        logger.error({ code: 'LOGSIFT_FENCED', exit_code: EXIT_CODES.fenced }, 'fenced by another instance: stopping');
+        stopWith(EXIT_CODES.fenced, 'being fenced');
+      });
+      void daemon.start(starting.signal).then((outcome) => {
+        if (outcome !== 'timeout' || stopping) return;
+        const message = `Kafka did not accept the producer and the consumer group within kafka.startTimeout (${config.kafka.startTimeout} ms); exiting with ${EXIT_CODES.startTimeout}`;
+        logger.fatal({ code: 'LOGSIFT_KAFKA', brokers: config.kafka.brokers, exit_code: EXIT_CODES.startTimeout }, message);
+        // Best effort within the grace period: the exit code says what happened either way.
+        stopWith(EXIT_CODES.startTimeout, 'the start timeout');
+      });
+    };
+
+    started.then(
+      (daemon) => {
+        if (settled) {
+          // Stopped while starting: close what the start brought up (an in-process caller lives on).
+          void daemon.stop().catch((err: unknown) => logger.warn({ err }, 'error while stopping a daemon that started after the stop'));
+          return;
+        }
+        running = daemon;
+        if (hupWhileStarting) {
+          logger.info('SIGHUP during start: reloading the knowledge base');
+          void daemon.reload();
+        }
+        supervise(daemon);
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        release();
+        reject(err as Error);
+      },
+    );
   });
 }

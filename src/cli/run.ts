@@ -47,57 +47,18 @@ export async function runCommand(args: string[], io: Output): Promise<number> {
   const metrics = daemonMetrics(config, logger);
   // The process-level policy belongs to whoever owns the process (not to in-process callers).
   const unguard = io.exit ? installProcessGuard({ logger, count: (source) => metrics.unexpectedError(source), exit: io.exit }) : () => undefined;
-  const early = io.exit ? signalsBeforeSupervision(logger, io.exit) : null;
   let code: number;
   try {
-    const running = await startDaemon(config, { logger, metrics });
-    // superviseDaemon installs its own handlers before it returns; the early ones go only then.
-    const supervised = superviseDaemon(running, config, logger);
-    if (early?.release().hup) {
-      logger.info('SIGHUP during start: reloading the knowledge base');
-      void running.reload();
-    }
-    code = await supervised;
+    // Supervised from the first moment: a signal while the KB loads is handled too (see superviseDaemon).
+    code = await superviseDaemon(startDaemon(config, { logger, metrics }), config, logger);
   } catch (err) {
     logger.fatal({ err, code: (err as { code?: string }).code, exit_code: EXIT_CODES.failure }, 'logsift run failed to start');
     io.err(`logsift: ${(err as Error).message}\n`);
     code = EXIT_CODES.failure;
   } finally {
-    early?.release();
     unguard();
   }
   // Whatever is still open (a kafkajs retry loop, a socket) must not keep the process alive.
   io.exit?.(code);
   return code;
-}
-
-/**
- * Signals before superviseDaemon takes them: while the KB loads, the workers and the HTTP listener
- * start and the KB watcher is set up. Nothing is consumed or committed yet, so SIGTERM or SIGINT
- * ends the process at once and cleanly (exit 0), and a SIGHUP is kept for a reload once supervised.
- * Without handlers Node's default action killed the process on a signal in that window (no exit
- * code, no log line), also after /readyz had answered.
- */
-function signalsBeforeSupervision(logger: ReturnType<typeof createLogger>, exit: (code: number) => void): { release(): { hup: boolean } } {
-  let hup = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    logger.info({ signal, exit_code: EXIT_CODES.ok }, 'shutting down before the daemon started: nothing consumed yet');
-    exit(EXIT_CODES.ok);
-  };
-  const onHup = (): void => {
-    hup = true;
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGHUP', onHup);
-  return {
-    release: () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      process.off('SIGHUP', onHup);
-      const pending = { hup };
-      hup = false;
-      return pending;
-    },
-  };
 }
