@@ -13,8 +13,10 @@
  * BENCH_MEMORY_LIMITS=768,512 (MiB) runs the defaults again, each inside a memory cgroup of that
  * limit (root; bench/cgroup.ts), as in a pod with that limit: Node sizes V8's heaps from the limit, not
  * from the host's memory, and a run past it is OOM-killed (reported, not an error). A BENCH_EXTRA
- * variant may carry its own `memoryLimitMiB`, and a `root`: another built checkout to run (a change
- * against the commit before it, in the same rounds).
+ * variant may carry its own `memoryLimitMiB`, a `root`: another built checkout to run (a change
+ * against the commit before it, in the same rounds), and `nodeArgs`: Node flags of its own. A process
+ * that exits before it has read every message ends the run with an error (an OOM kill in a cgroup is
+ * reported as a result).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -49,6 +51,8 @@ interface Variant {
    * worktree of the commit before a change: the change's effect, measured in the same rounds.
    */
   root?: string;
+  /** Node flags of this variant's process, after BENCH_NODE_ARGS (e.g. `--single-threaded-gc`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 interface Measured {
@@ -86,6 +90,8 @@ async function measure(name: string, child: ChildProcess, kafka: Kafka, group: s
   while (done < N) {
     await new Promise((r) => setTimeout(r, 100));
     done = await committed(kafka, group, input);
+    // A process that died (a crash, an OOM kill) would leave this loop waiting for ever.
+    if (done < N && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) after ${done} of ${N} messages`);
     if (process.env['BENCH_TRACE']) {
       // Each thread group's share of a core since the last line: a timeline of which stage waits.
       const now = threadCpu(child.pid!);
@@ -166,10 +172,10 @@ async function main(): Promise<void> {
           ];
     /** The variants of a delivery mode (a variant without one runs at-least-once). */
     const variantsIn = (mode: string): Variant[] => variants.filter((v) => (v.mode ?? 'at-least-once') === mode);
-    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number, root = REPO_ROOT): Promise<Measured | null> => {
+    const runLogsift = async (mode: string, out: string, group: string, env: Record<string, string> = {}, memoryLimitMiB?: number, root = REPO_ROOT, nodeArgs: string[] = []): Promise<Measured | null> => {
       let ready = false;
       let port = 0;
-      const argv = [...NODE_ARGS, join(root, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode];
+      const argv = [...NODE_ARGS, ...nodeArgs, join(root, 'bin', 'logsift.js'), 'run', '--brokers', cluster.bootstrap, '--input', 'in', '--output', out, '--group', group, '--kb', DEADENDS_RECORDS, '--http-port', '0', '--delivery', mode];
       const cgroup = memoryLimitMiB === undefined ? null : memoryCgroup(`logsift-bench-${process.pid}-${group}`, memoryLimitMiB);
       // In a cgroup: a shell moves itself there, then becomes the daemon (the pid measured is the daemon's).
       const [file, args] = cgroup ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, process.execPath, ...argv]] : [process.execPath, argv];
@@ -266,7 +272,7 @@ async function main(): Promise<void> {
         record(`${m.mode}|baseline`, base, base);
         // logsift run with the 2,522-record KB (compiled database from the cache).
         record(`${m.mode}|logsift`, await runLogsift(m.mode, m.out, `bench-logsift-${m.mode}${tag}`), base);
-        for (const v of variantsIn(m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB, v.root), base);
+        for (const v of variantsIn(m.mode)) record(`${m.mode}|${v.name}`, await runLogsift(m.mode, v.out, `bench-logsift-${v.out}${tag}`, v.env, v.memoryLimitMiB, v.root, v.nodeArgs), base);
       }
     }
     const line = (key: string): string => {
