@@ -46,7 +46,7 @@ async function validateObject(o: K8sObject): Promise<void> {
 interface Container {
   name: string;
   ports: { name: string; containerPort: number }[];
-  env?: { name: string; value: string }[];
+  env?: { name: string; value?: string; valueFrom?: object }[];
   startupProbe: { httpGet: { path: string; port: string } };
   livenessProbe: { httpGet: { path: string; port: string } };
   readinessProbe: { httpGet: { path: string; port: string } };
@@ -229,6 +229,31 @@ describe('chart rendering', () => {
     expect(spec.containers[0]!.volumeMounts).toContainEqual({ name: volume!.name, mountPath: '/etc/logsift/kb', readOnly: true });
   });
 
+  it('nodeOptions and extraEnv: NODE_OPTIONS and the extra variables follow the chart\'s own; none by default', async () => {
+    const names = (d: DeploymentSpec): string[] => d.template.spec.containers[0]!.env!.map((e) => e.name);
+    expect(names(deployment(rendered.get('default values')!))).toEqual(['LOGSIFT_CACHE_DIR', 'LOGSIFT_KB_CACHE_DIR']);
+    const file = join(await tempDir(), 'env-values.yaml');
+    await writeFile(
+      file,
+      [
+        'nodeOptions: "--max-semi-space-size=32 --max-old-space-size=4192"',
+        'extraEnv:',
+        '  - { name: LOGSIFT_MATCH_MIN_STRENGTH, value: "0.6" }',
+        '  - name: LOGSIFT_KAFKA_CLIENT_ID',
+        '    valueFrom: { fieldRef: { fieldPath: metadata.name } }',
+        '',
+      ].join('\n'),
+    );
+    const manifests = await renderChart(['-f', file]);
+    for (const m of manifests) await validateObject(m.object);
+    const env = deployment(manifests).template.spec.containers[0]!.env!;
+    expect(env.map((e) => e.name)).toEqual(['LOGSIFT_CACHE_DIR', 'LOGSIFT_KB_CACHE_DIR', 'NODE_OPTIONS', 'LOGSIFT_MATCH_MIN_STRENGTH', 'LOGSIFT_KAFKA_CLIENT_ID']);
+    expect(env[2]).toEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=32 --max-old-space-size=4192' });
+    expect(env[4]).toEqual({ name: 'LOGSIFT_KAFKA_CLIENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    // Node accepts these flags in NODE_OPTIONS (it refuses some V8 flags there, and would not start).
+    await exec(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: env[2]!.value } });
+  });
+
   it('monitoring: the PrometheusRule is files/logsift-rules.yml, the dashboard the JSON file, the ServiceMonitor scrapes /metrics', async () => {
     const manifests = rendered.get('monitoring-values.yaml')!;
     const rules = parse(await readFile(join(CHART_DIR, 'files', 'logsift-rules.yml'), 'utf8')) as unknown;
@@ -346,6 +371,7 @@ describe('values.schema.json', () => {
     ['a password in the values', ['--set', 'config.kafka.sasl.password=p'], '/config/kafka/sasl'],
     ['a bad grace period', ['--set', 'config.shutdownGracePeriod=soon'], '/config/shutdownGracePeriod'],
     ['a bad pull policy', ['--set', 'image.pullPolicy=Sometimes'], '/image/pullPolicy'],
+    ['extraEnv as text, not a list of EnvVar', ['--set-string', 'extraEnv=LOGSIFT_X=1'], '/extraEnv'],
   ])('rejects %s', async (_name, args, where) => {
     const check = await validate();
     expect(check(await mergedValues(args))).toBe(false);
