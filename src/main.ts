@@ -402,7 +402,6 @@ export function superviseDaemon(started: Promise<RunningDaemon>, config: Config,
     const onStop = (signal: string): void => {
       if (!running) {
         logger.info({ signal, exit_code: EXIT_CODES.ok }, 'shutting down before the daemon started: nothing consumed yet');
-        stopping = true;
         finish(EXIT_CODES.ok);
         return;
       }
