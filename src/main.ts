@@ -13,7 +13,7 @@
  * This module only resolves exit codes; the CLI shell ends the process with them.
  */
 import type { Server } from 'node:http';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 
 import { trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -22,7 +22,7 @@ import { AlertForwarder } from './alerts/index.js';
 import { DEFAULT_KB, loadKbAndMatcher, mineUnmatched } from './app/index.js';
 import type { DropReason } from './app/index.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
-import { enrichWorkers, redact, type Config } from './config/index.js';
+import { enrichWorkers, redact, workerYoungGenerationMb, type Config } from './config/index.js';
 import { Enricher, textFormat, type EnrichOptions } from './enrich/index.js';
 import { ErrorCodes } from './errors.js';
 import { createHttpServer, listen, type HttpRoutes } from './http/index.js';
@@ -109,8 +109,12 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
   if (config.kb.shadow.length > 0) return inline('kb.shadow compares full results on this thread');
   if (cacheDir === null) return inline('kb.cacheDir is null: workers load the databases from the cache');
   const { matcher, enricher } = loaded;
+  // The memory the process may use: its cgroup's limit (Node reports 2^64 without one), else the host's.
+  const constrained = process.constrainedMemory();
+  const youngMb = workerYoungGenerationMb(config, constrained > 0 && constrained < totalmem() ? constrained : totalmem());
   const pool = await EnrichPool.start(enricher.kb, {
     workers,
+    ...(youngMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
     init: {
       kb: kbSource(enricher.kb),
       matcher: { ignoreCase: config.kb.ignoreCase, cacheDir, exactBudgetMs: config.match.exactBudget, prebuiltDirs: defaultPrebuiltDirs() },
@@ -127,7 +131,8 @@ async function buildProcessor(config: Config, loaded: Loaded, logger: Logger): P
       })
       .catch((err: unknown) => logger.warn({ err }, 'could not hand the Unicode database to the enrichment workers; the exact engine serves those messages'));
   }
-  logger.info({ workers, kb_version: enricher.kb.version }, 'enrichment workers ready');
+  // The young generation each worker runs with: the setting's, or Node's own size where that is smaller.
+  logger.info({ workers, kb_version: enricher.kb.version, young_generation_mb: pool.resourceLimits?.maxYoungGenerationSizeMb ?? null }, 'enrichment workers ready');
   return { processor: pool, retire: () => pool.retire(), threads: workers };
 }
 

@@ -5,7 +5,7 @@
  * Unicode database, when the main thread finishes compiling it, is handed to every worker, present
  * and future.
  */
-import { Worker, parentPort, type Transferable } from 'node:worker_threads';
+import { Worker, parentPort, type ResourceLimits, type Transferable } from 'node:worker_threads';
 
 import { Enricher, type EnrichOptions } from '../enrich/index.js';
 import { openKbSource, type KbSource } from '../kb/snapshot.js';
@@ -62,20 +62,21 @@ export type ThreadName = (typeof ThreadNames)[keyof typeof ThreadNames];
 /**
  * A worker running `moduleUrl`: compiled JavaScript, or, when that module is TypeScript (tests and
  * benchmarks under tsx, from the repository), a small loader that registers tsx in the worker first.
- * `threadName` names its OS thread (see {@link ThreadNames}).
+ * `threadName` names its OS thread (see {@link ThreadNames}); `resourceLimits` bounds its V8 heap.
  */
-export function moduleWorker(moduleUrl: URL, workerData: unknown, threadName: ThreadName): Worker {
-  if (!moduleUrl.href.endsWith('.ts')) return new Worker(moduleUrl, { workerData, name: threadName });
+export function moduleWorker(moduleUrl: URL, workerData: unknown, threadName: ThreadName, resourceLimits?: ResourceLimits): Worker {
+  const limits = resourceLimits ? { resourceLimits } : {};
+  if (!moduleUrl.href.endsWith('.ts')) return new Worker(moduleUrl, { workerData, name: threadName, ...limits });
   const code = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(moduleUrl.href)}); })`;
-  return new Worker(code, { eval: true, workerData, name: threadName });
+  return new Worker(code, { eval: true, workerData, name: threadName, ...limits });
 }
 
 /**
  * The worker module `name` beside the module at `from` (its `import.meta.url`): `name.js` when compiled,
  * `name.ts` when that module itself runs as TypeScript.
  */
-export function siblingWorker(from: string, name: string, workerData: unknown, threadName: ThreadName): Worker {
-  return moduleWorker(new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from), workerData, threadName);
+export function siblingWorker(from: string, name: string, workerData: unknown, threadName: ThreadName, resourceLimits?: ResourceLimits): Worker {
+  return moduleWorker(new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from), workerData, threadName, resourceLimits);
 }
 
 interface Slot {
@@ -190,6 +191,11 @@ export class WorkerPool<J, R> {
   }
 
   /** Hands the Unicode database to every worker once the main thread has it (cold start). */
+  /** The first worker's V8 heap bounds as it runs them (Node's own sizes where none were given); known once it is ready. */
+  get resourceLimits(): ResourceLimits | undefined {
+    return this.slots[0]?.worker.resourceLimits;
+  }
+
   attachUnicode(parts: SerializedUnicodePart[]): void {
     this.unicode = parts;
     for (const s of this.slots) s.worker.postMessage({ type: 'unicode', parts } satisfies ToWorker<J>);

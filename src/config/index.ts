@@ -1,2 +1,2 @@
 export { loadConfig, readSecretFile, redact, settings, type LoadConfigOptions } from './load.js';
-export { ConfigSchema, byteSize, duration, enrichWorkers, type Config, type ConfigInput } from './schema.js';
+export { ConfigSchema, byteSize, duration, enrichWorkers, workerYoungGenerationMb, type Config, type ConfigInput } from './schema.js';

@@ -7,7 +7,7 @@
  * selection of unmatched texts runs there too, on the text the worker extracted: the event loop only
  * adds the chosen texts to the stream's miner.
  */
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 
 import { ThreadNames, WorkerPool, siblingWorker, type EnricherInit } from '../app/worker-pool.js';
 import type { EventResource } from '../enrich/index.js';
@@ -235,6 +235,8 @@ export interface EnrichWorkerInit extends EnricherInit {
 export interface EnrichPoolOptions {
   workers: number;
   init: EnrichWorkerInit;
+  /** Each worker's V8 heap bounds (match.workerYoungGeneration); none: Node's own. */
+  resourceLimits?: ResourceLimits;
   onReplaced?: (reason: string) => void;
 }
 
@@ -252,7 +254,7 @@ export class EnrichPool implements ChunkProcessor {
   ) {}
 
   static async start(kb: KnowledgeBase, options: EnrichPoolOptions): Promise<EnrichPool> {
-    const spawn = (): Worker => siblingWorker(import.meta.url, 'enrich-worker', options.init, ThreadNames.enrich);
+    const spawn = (): Worker => siblingWorker(import.meta.url, 'enrich-worker', options.init, ThreadNames.enrich, options.resourceLimits);
     const pool = await WorkerPool.start<EnrichJob, EnrichReply>({ threads: options.workers, spawn, error: poolError, ...(options.onReplaced ? { onReplaced: options.onReplaced } : {}) });
     return new EnrichPool(kb, pool);
   }
@@ -273,6 +275,11 @@ export class EnrichPool implements ChunkProcessor {
 
   get closed(): boolean {
     return this.retired;
+  }
+
+  /** A worker's V8 heap bounds as it runs them (`maxYoungGenerationSizeMb`: match.workerYoungGeneration or Node's own). */
+  get resourceLimits(): ResourceLimits | undefined {
+    return this.pool.resourceLimits;
   }
 
   /** Closes the workers once the chunks they are enriching are back (a reload installed another pool). */

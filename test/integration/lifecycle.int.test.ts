@@ -125,22 +125,27 @@ describe('daemon lifecycle', () => {
       }
       return out;
     };
-    const started = async (workers: string): Promise<{ threads: Record<string, number>; gauge: number | undefined }> => {
-      const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers } });
+    const started = async (workers: string, env: Record<string, string> = {}): Promise<{ threads: Record<string, number>; gauge: number | undefined; young?: unknown }> => {
+      const d = await DaemonProcess.start({ brokers: [`127.0.0.1:${await freePort()}`], input: 'in', output: 'out', group: randomName('group'), env: { LOGSIFT_KAFKA_START_TIMEOUT: '10m', LOGSIFT_MATCH_WORKERS: workers, ...env } });
       cleanup.push(() => d.stop());
       // The processor (and with it every thread) is built before the daemon serves HTTP.
       const n = threads(d.pid);
       const gauge = metric((await d.get('/metrics')).body, 'logsift_enrichment_threads');
+      // The young generation the workers run with, as the worker reports it (Node's resourceLimits).
+      const ready = d.logs.find((l) => l.msg === 'enrichment workers ready') as { young_generation_mb?: unknown } | undefined;
       await d.stop();
-      return { threads: n, gauge };
+      return { threads: n, gauge, ...(ready ? { young: ready.young_generation_mb } : {}) };
     };
     // The embedded KB has records the exact engine runs on its thread. On the event loop: that thread
     // and its stand-by; the event loop is the one thread that enriches.
     expect(await started('0')).toEqual({ threads: { [ThreadNames.exact]: 2 }, gauge: 1 });
     // With one enrichment worker: that worker, and its own exact engine's threads; none for the event loop.
-    expect(await started('1')).toEqual({ threads: { [ThreadNames.enrich]: 1, [ThreadNames.exact]: 2 }, gauge: 1 });
+    // Its young generation is match.workerYoungGeneration's 16 MiB (Node's own is larger on any host of 683 MiB and more).
+    expect(await started('1')).toEqual({ threads: { [ThreadNames.enrich]: 1, [ThreadNames.exact]: 2 }, gauge: 1, young: 16 });
     // Two workers: two threads enrich (the gauge the dashboard's "Enrichment busy" divides by).
-    expect(await started('2')).toEqual({ threads: { [ThreadNames.enrich]: 2, [ThreadNames.exact]: 4 }, gauge: 2 });
+    expect(await started('2', { LOGSIFT_MATCH_WORKER_YOUNG_GENERATION: '24MiB' })).toEqual({ threads: { [ThreadNames.enrich]: 2, [ThreadNames.exact]: 4 }, gauge: 2, young: 24 });
+    // Without the setting: Node's own size, larger here.
+    expect((await started('1', { LOGSIFT_MATCH_WORKER_YOUNG_GENERATION: 'null' })).young).toBeGreaterThan(24);
   });
 
   describe('shutdown', () => {

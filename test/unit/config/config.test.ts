@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { enrichWorkers, loadConfig, readSecretFile, redact, settings, type Config } from '../../../src/config/index.js';
+import { enrichWorkers, loadConfig, readSecretFile, redact, settings, workerYoungGenerationMb, type Config } from '../../../src/config/index.js';
 import { LogsiftError } from '../../../src/errors.js';
 import { REPO_ROOT } from '../../helpers/shared.js';
 
@@ -79,6 +79,23 @@ describe('configuration', () => {
     expect(set.delivery.maxRequestBytes).toBe(0);
     expect(((await loader(minimal, { LOGSIFT_DELIVERY_MAX_REQUEST_BYTES: '2MiB' }))() as Config).delivery.maxRequestBytes).toBe(2 * 1024 * 1024);
     expect(await loader(minimal, { LOGSIFT_MATCH_WORKERS: '-1' })).toThrow(/match\.workers/);
+  });
+
+  it('bounds the workers\' young generation by match.workerYoungGeneration, never above Node\'s own size (3/128 of the memory)', async () => {
+    const MiB = 1024 * 1024;
+    const c = (await loader(minimal))() as Config;
+    expect(c.match.workerYoungGeneration).toBe(16 * MiB);
+    // Node's own: 96 MiB on a 24 GiB host, 18 in 768 MiB, 12 in 512, 6 in 256 (measured on Node 26).
+    expect(workerYoungGenerationMb(c, 24 * 1024 * MiB)).toBe(16);
+    expect(workerYoungGenerationMb(c, 768 * MiB)).toBe(16);
+    expect(workerYoungGenerationMb(c, 512 * MiB)).toBeUndefined();
+    expect(workerYoungGenerationMb(c, 256 * MiB)).toBeUndefined();
+    const set = (await loader(minimal, { LOGSIFT_MATCH_WORKER_YOUNG_GENERATION: '48MiB' }))() as Config;
+    expect(workerYoungGenerationMb(set, 24 * 1024 * MiB)).toBe(48);
+    expect(workerYoungGenerationMb(set, 1536 * MiB)).toBeUndefined(); // Node's own 36 is smaller
+    const off = (await loader(minimal, { LOGSIFT_MATCH_WORKER_YOUNG_GENERATION: 'null' }))() as Config;
+    expect(workerYoungGenerationMb(off, 24 * 1024 * MiB)).toBeUndefined();
+    expect(await loader(minimal, { LOGSIFT_MATCH_WORKER_YOUNG_GENERATION: 'lots' })).toThrow(/match\.workerYoungGeneration/);
   });
 
   it('takes output.includeLog as true, false or truncated (file or environment), and zstd compression', async () => {
