@@ -190,12 +190,12 @@ export class WorkerPool<J, R> {
     });
   }
 
-  /** Hands the Unicode database to every worker once the main thread has it (cold start). */
   /** The first worker's V8 heap bounds as it runs them (Node's own sizes where none were given); known once it is ready. */
   get resourceLimits(): ResourceLimits | undefined {
     return this.slots[0]?.worker.resourceLimits;
   }
 
+  /** Hands the Unicode database to every worker once the main thread has it (cold start). */
   attachUnicode(parts: SerializedUnicodePart[]): void {
     this.unicode = parts;
     for (const s of this.slots) s.worker.postMessage({ type: 'unicode', parts } satisfies ToWorker<J>);

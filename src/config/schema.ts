@@ -210,9 +210,9 @@ export const ConfigSchema = z
         /**
          * The most V8's young generation (the nursery of short-lived objects) may take in each
          * enrichment worker. Node sizes it from the memory the process may use: 18 MiB in a 768 MiB
-         * pod, but 96 MiB on a host with 24 GiB, where a catch-up then peaks about 80 MiB higher at the
-         * same throughput (bench:pipeline; README, "Memory in a pod"). Never raises Node's own size;
-         * null leaves it to Node. Default 16MiB.
+         * pod, but 96 MiB on a host with 24 GiB, where a catch-up then peaked 65–80 MiB higher, the
+         * throughput inside the rounds' spread (bench:pipeline; README, "Memory in a pod"). Never raises
+         * Node's own size; null leaves it to Node. Default 16MiB.
          */
         workerYoungGeneration: byteSize.nullable().default(16 * 1024 * 1024),
       })
