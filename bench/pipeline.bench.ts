@@ -4,7 +4,9 @@
  * (2,522-record KB) → output, and in the same run a kafkajs pass-through (no matching) as the baseline,
  * for each delivery mode: at-least-once (consume → produce → commit) and exactly-once (one transaction
  * per chunk: send + sendOffsets + commit). Each runs in its own process; CPU and RSS are read from
- * /proc. BENCH_MESSAGES sets the count (default 1,000,000). At-least-once is also run with smaller
+ * /proc. BENCH_MESSAGES sets the count (default 1,000,000); BENCH_ERROR_EVERY the share of error
+ * lines (default 4: every 4th message is an error line; 0: loghub's lines alone, a stream of ordinary
+ * logs). At-least-once is also run with smaller
  * events (`output.includeLog: false`), with zstd-compressed output, with enrichment on the event
  * loop (`match.workers: 0`) and with a 1-record KB (the delivery path without the matching work),
  * each beside the same baseline; BENCH_VARIANTS=0 skips them (=extra: runs only BENCH_EXTRA's), BENCH_MODES
@@ -35,6 +37,14 @@ const N = Number(process.env['BENCH_MESSAGES'] ?? 1_000_000);
 /** Brokers in the mock cluster (BENCH_BROKERS, default 1): kafkajs runs one fetch loop per broker. */
 const BROKERS = Number(process.env['BENCH_BROKERS'] ?? 1);
 const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
+/**
+ * Every how many messages an error line (the dev set's lines written from records) is mixed in among
+ * loghub's lines (BENCH_ERROR_EVERY, default 4); 0: none, the loghub lines alone. A matched message
+ * costs the enrichment several times an ordinary one (ranking, the event), so this sets the work per
+ * message; the pass-through's does not depend on it.
+ */
+const ERROR_EVERY = Number(process.env['BENCH_ERROR_EVERY'] ?? 4);
+if (!Number.isInteger(ERROR_EVERY) || ERROR_EVERY < 0) throw new Error(`BENCH_ERROR_EVERY must be a whole number ≥ 0, not ${process.env['BENCH_ERROR_EVERY']}`);
 /** Node flags for the logsift processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
 const NODE_ARGS = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
@@ -129,13 +139,13 @@ async function main(): Promise<void> {
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
-    const lines = Array.from({ length: N }, (_, i) => (i % 4 === 0 ? errors[i % errors.length]! : background[i % background.length]!));
+    const lines = Array.from({ length: N }, (_, i) => (ERROR_EVERY > 0 && i % ERROR_EVERY === 0 ? errors[i % errors.length]! : background[i % background.length]!));
     writeFileSync(join(dir, 'input.txt'), `${lines.join('\n')}\n`);
     const t = Date.now();
     // Random partition per message (no sticky batches): the mock cluster keeps about 5 MB per
     // partition and drops older segments, so a skewed spread would lose input before it is read.
     execFileSync('kcat', ['-P', '-b', cluster.bootstrap, '-t', 'in', '-p', '-1', '-l', join(dir, 'input.txt'), '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000', '-X', 'sticky.partitioning.linger.ms=0']);
-    console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, 1 in 4 an error line) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    console.log(`produced ${fmt(N)} messages (${(readFileSync(join(dir, 'input.txt')).length / 1048576).toFixed(0)} MiB, ${ERROR_EVERY > 0 ? `1 in ${ERROR_EVERY} an error line` : 'loghub lines only, no error lines'}) over ${PARTITIONS} partitions in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
     {
       const admin = kafka.admin();
