@@ -41,7 +41,8 @@ const PARTITIONS = 64; // the mock keeps ~5 MB per partition: spread the stream
  * Every how many messages an error line (the dev set's lines written from records) is mixed in among
  * loghub's lines (BENCH_ERROR_EVERY, default 4); 0: none, the loghub lines alone. A matched message
  * costs the enrichment several times an ordinary one (ranking, the event), so this sets the work per
- * message; the pass-through's does not depend on it.
+ * message; the pass-through's does not depend on it. The error lines come in turn, each once before
+ * any comes again, whatever the share.
  */
 const ERROR_EVERY = Number(process.env['BENCH_ERROR_EVERY'] ?? 4);
 if (!Number.isInteger(ERROR_EVERY) || ERROR_EVERY < 0) throw new Error(`BENCH_ERROR_EVERY must be a whole number ≥ 0, not ${process.env['BENCH_ERROR_EVERY']}`);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   try {
     const background = loghubLines();
     const errors = readDevLines().filter((l) => l.source.length > 0).map((l) => l.line);
-    const lines = Array.from({ length: N }, (_, i) => (ERROR_EVERY > 0 && i % ERROR_EVERY === 0 ? errors[i % errors.length]! : background[i % background.length]!));
+    const lines = Array.from({ length: N }, (_, i) => (ERROR_EVERY > 0 && i % ERROR_EVERY === 0 ? errors[(i / ERROR_EVERY) % errors.length]! : background[i % background.length]!));
     writeFileSync(join(dir, 'input.txt'), `${lines.join('\n')}\n`);
     const t = Date.now();
     // Random partition per message (no sticky batches): the mock cluster keeps about 5 MB per
